@@ -1,0 +1,179 @@
+"""SQLAlchemy schema of the one database.
+
+Geometry is WGS84 (EPSG:4326). On PostgreSQL it is a real PostGIS ``geometry(…, 4326)`` column
+with a GiST index (created by the migration); on SQLite it is stored as WKB bytes. Every child
+table carries the codes of the units above it (street_code, community_code, grid_code), so a scope
+filter is a plain equality on an indexed column.
+
+The migrations in ``data/migrations`` create exactly these tables; a test compares the two.
+"""
+from __future__ import annotations
+
+import shapely
+from geoalchemy2 import Geometry as PostGISGeometry
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+SRID = 4326
+
+
+class GeometryWKB(TypeDecorator):
+    """A geometry column: PostGIS geometry on PostgreSQL, WKB bytes elsewhere.
+
+    Python values are shapely geometries in EPSG:4326. ``geometry_type`` is the PostGIS type
+    name (POINT, MULTIPOLYGON, GEOMETRY …).
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, geometry_type: str = "GEOMETRY"):
+        super().__init__()
+        self.geometry_type = geometry_type
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(
+                PostGISGeometry(self.geometry_type, srid=SRID, spatial_index=False)
+            )
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            value = shapely.from_wkb(bytes(value))
+        if dialect.name == "postgresql":
+            return f"SRID={SRID};{shapely.to_wkt(value, rounding_precision=-1)}"
+        return shapely.to_wkb(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            data = getattr(value, "data", value)
+            if isinstance(data, str):
+                return shapely.from_wkb(bytes.fromhex(data))
+            return shapely.from_wkb(bytes(data))
+        return shapely.from_wkb(bytes(value))
+
+
+metadata = MetaData()
+
+streets = Table(
+    "streets",
+    metadata,
+    Column("code", String(12), primary_key=True, comment="12位统计用区划代码"),
+    Column("name", String(40), nullable=False),
+    Column("kind", String(10), nullable=False, comment="街道 or 镇"),
+    Column("geom", GeometryWKB("MULTIPOLYGON"), nullable=False),
+)
+
+communities = Table(
+    "communities",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", String(40), nullable=False),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("centre_known", Boolean, nullable=False, default=False,
+           comment="whether the seed point is a published approximate centre"),
+    Column("geom", GeometryWKB("MULTIPOLYGON"), nullable=False),
+)
+
+grids = Table(
+    "grids",
+    metadata,
+    Column("code", String(15), primary_key=True),
+    Column("name", String(40), nullable=False),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("community_code", String(12), nullable=False, index=True),
+    Column("households", Integer, nullable=False),
+    Column("population", Integer, nullable=False),
+    Column("worker", String(20), nullable=True, comment="专职网格员; NULL means vacant"),
+    Column("assistants", Integer, nullable=False, default=0, comment="网格协管员人数"),
+    Column("geom", GeometryWKB("MULTIPOLYGON"), nullable=False),
+)
+
+compounds = Table(
+    "compounds",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("community_code", String(12), nullable=False, index=True),
+    Column("grid_code", String(15), nullable=True, index=True),
+    Column("address", String(120), nullable=True),
+    Column("built_year", Integer, nullable=True),
+    Column("buildings", Integer, nullable=True),
+    Column("households", Integer, nullable=False),
+    Column("has_property_mgmt", Boolean, nullable=False, default=False),
+    Column("status", String(20), nullable=False, comment="geo.vocab.RenovationStatus value"),
+    Column("reno_type", String(20), nullable=True, comment="geo.vocab.RenovationType value"),
+    Column("plan_year", Integer, nullable=True),
+    Column("budget_wan", Float, nullable=True, comment="改造预算，万元"),
+    Column("started_on", Date, nullable=True),
+    Column("completed_on", Date, nullable=True),
+    Column("version", Integer, nullable=False, default=1, comment="optimistic-locking row version"),
+    Column("geom", GeometryWKB("POINT"), nullable=False),
+)
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("kind", String(20), nullable=False, index=True, comment="geo.vocab.StationKind value"),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("community_code", String(12), nullable=False, index=True),
+    Column("grid_code", String(15), nullable=True, index=True),
+    Column("address", String(120), nullable=True),
+    Column("capacity", Integer, nullable=True),
+    Column("opening_hours", String(40), nullable=True),
+    Column("stars", Integer, nullable=True, comment="星级 (养老照料中心)"),
+    Column("geom", GeometryWKB("POINT"), nullable=False),
+)
+
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("category", String(20), nullable=False, index=True, comment="geo.vocab.DisputeCategory value"),
+    Column("source", String(20), nullable=False, comment="geo.vocab.DisputeSource value"),
+    Column("status", String(20), nullable=False, index=True, comment="geo.vocab.DisputeStatus value"),
+    Column("reported_on", Date, nullable=False, index=True),
+    Column("closed_on", Date, nullable=True),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("community_code", String(12), nullable=False, index=True),
+    Column("grid_code", String(15), nullable=False, index=True),
+    Column("compound_code", String(20), nullable=True),
+    Column("address", String(120), nullable=False),
+    Column("summary", Text, nullable=True),
+    Column("geom", GeometryWKB("POINT"), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(60), nullable=False),
+    Column("action", String(30), nullable=False, comment="insert / update / delete / import / sample"),
+    Column("table_name", String(30), nullable=False),
+    Column("record_code", String(40), nullable=True, index=True),
+    Column("before", Text, nullable=True, comment="JSON"),
+    Column("after", Text, nullable=True, comment="JSON"),
+)
+
+GEO_TABLES = {t.name: t for t in (streets, communities, grids, compounds, stations, disputes)}

@@ -1,0 +1,77 @@
+"""The one settings module: every key has a type, a default and a doc line.
+
+Values come from the environment (the key in upper case, e.g. ``DATABASE_URL``) or from
+``Settings.load(overrides)``. Unknown keys in overrides are rejected with the list of known keys.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from geo.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _doc(default, doc: str):
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: str = _doc(str(PROJECT_ROOT / "var"), "Directory of the embedded SQLite database and other local files.")
+    database_url: str = _doc("", "SQLAlchemy URL; empty means sqlite:///<data_dir>/gulou.db. PostgreSQL+PostGIS: postgresql+psycopg://…")
+    sample_seed: int = _doc(20261129, "Seed of the deterministic sample district generator.")
+    fill_sample: bool = _doc(True, "Fill an empty database with the sample district on first run.")
+    basemap: str = _doc("none", "Default basemap: none (offline), osm, amap, tianditu.")
+    tianditu_key: str = _doc("", "Tianditu token; the Tianditu basemap is offered only when set.")
+    asset_mode: str = _doc("component", "How maps get Leaflet: component (served by the app), inline (embedded in the HTML).")
+    overdue_days: int = _doc(30, "An open dispute older than this many days is overdue.")
+    grid_target_households: int = _doc(500, "Standard size of a grid, in households.")
+    recent_days: int = _doc(30, "Length of the 'recent' period for dispute KPIs, in days.")
+
+    @property
+    def db_url(self) -> str:
+        """The effective database URL (the SQLite file in data_dir when none is set)."""
+        return self.database_url or f"sqlite:///{Path(self.data_dir) / 'gulou.db'}"
+
+    @classmethod
+    def keys(cls) -> dict[str, str]:
+        """Every key with its doc line."""
+        return {f.name: f.metadata["doc"] for f in fields(cls)}
+
+    @classmethod
+    def load(cls, overrides: dict | None = None, environ: dict | None = None) -> "Settings":
+        """Defaults, then environment variables (KEY in upper case), then ``overrides``."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw not in (None, ""):
+                values[f.name] = _coerce(f.name, type(f.default), raw)
+        for key, raw in (overrides or {}).items():
+            if key not in cls.keys():
+                raise SettingsError(f"未知的设置项“{key}”，可用：{', '.join(cls.keys())}")
+            default = next(f.default for f in fields(cls) if f.name == key)
+            values[key] = _coerce(key, type(default), raw)
+        return replace(cls(), **values)
+
+
+def _coerce(key: str, kind: type, raw):
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    try:
+        if kind is bool:
+            text = str(raw).strip().lower()
+            if text not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return text in {"1", "true", "yes", "on"}
+        return kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"设置项“{key}”的值“{raw}”无效，应为 {kind.__name__}") from exc
+
+
+def get_settings() -> Settings:
+    """Settings from the current environment."""
+    return Settings.load()

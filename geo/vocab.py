@@ -1,0 +1,141 @@
+"""The domain vocabulary: every status, type, kind and category, with its Chinese label and colour.
+
+This is the one place such words are spelled. Code stores and compares the enum *values*
+(short English identifiers); the UI shows ``.label``; maps use ``.color``.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Vocab(str, Enum):
+    """A string enum whose members carry a Chinese label and a display colour."""
+
+    def __new__(cls, value: str, label: str, color: str = "#888888"):
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.label = label
+        obj.color = color
+        return obj
+
+    @classmethod
+    def from_label(cls, text: str) -> "Vocab":
+        """Member whose value or Chinese label equals ``text``; ValueError naming the allowed labels."""
+        for m in cls:
+            if text in (m.value, m.label):
+                return m
+        allowed = "、".join(m.label for m in cls)
+        raise ValueError(f"“{text}”不是有效的{cls.title()}，可选：{allowed}")
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Mapping value -> Chinese label, in declaration order."""
+        return {m.value: m.label for m in cls}
+
+    @classmethod
+    def colors(cls) -> dict[str, str]:
+        """Mapping value -> colour, in declaration order."""
+        return {m.value: m.color for m in cls}
+
+    @classmethod
+    def title(cls) -> str:
+        return getattr(cls, "_title", cls.__name__)
+
+
+class Level(Vocab):
+    """Levels of the administrative hierarchy, top down."""
+
+    DISTRICT = ("district", "区")
+    STREET = ("street", "街道")
+    COMMUNITY = ("community", "社区")
+    GRID = ("grid", "网格")
+
+
+class RenovationStatus(Vocab):
+    """Lifecycle of an old compound's renovation (老旧小区改造), in order."""
+
+    NOT_PLANNED = ("not_planned", "未纳入计划", "#9e9e9e")
+    PLANNED = ("planned", "已纳入计划", "#1e88e5")
+    UNDER_WAY = ("under_way", "施工中", "#fb8c00")
+    COMPLETED = ("completed", "已完工", "#43a047")
+    MANAGED = ("managed", "长效管理", "#00695c")
+
+
+RenovationStatus._title = "改造状态"
+
+
+class RenovationType(Vocab):
+    """Scope of a renovation under the national scheme."""
+
+    BASIC = ("basic", "基础类", "#90caf9")
+    IMPROVED = ("improved", "完善类", "#42a5f5")
+    ENHANCED = ("enhanced", "提升类", "#1565c0")
+
+
+RenovationType._title = "改造类型"
+
+
+class StationKind(Vocab):
+    """Kinds of community service station."""
+
+    ELDERLY_HOME = ("elderly_home", "居家养老服务站", "#e53935")
+    ELDERLY_CENTRE = ("elderly_centre", "养老照料中心", "#b71c1c")
+    CHILDREN = ("children", "少儿成长服务站", "#fdd835")
+    CULTURE = ("culture", "文化普及服务站", "#8e24aa")
+    VOLUNTEER = ("volunteer", "志愿服务站", "#43a047")
+    GOV_SERVICE = ("gov_service", "政务服务受理点", "#1e88e5")
+    PARTY = ("party", "党群服务中心", "#d81b60")
+    MEDIATION = ("mediation", "人民调解室", "#6d4c41")
+
+
+StationKind._title = "站点类型"
+
+# 一老一少一普: the three kinds every community must have (elderly, children, general culture).
+ONE_OLD_ONE_YOUNG_ONE_GENERAL = (StationKind.ELDERLY_HOME, StationKind.CHILDREN, StationKind.CULTURE)
+
+
+class DisputeCategory(Vocab):
+    """Categories of neighbourhood dispute (矛盾纠纷)."""
+
+    NEIGHBOUR = ("neighbour", "邻里纠纷", "#5c6bc0")
+    PROPERTY_MGMT = ("property_mgmt", "物业纠纷", "#ef6c00")
+    FAMILY = ("family", "家庭婚姻纠纷", "#ec407a")
+    LABOUR = ("labour", "劳动纠纷", "#26a69a")
+    HOUSING_LAND = ("housing_land", "房屋土地纠纷", "#8d6e63")
+    OTHER = ("other", "其他纠纷", "#78909c")
+
+
+DisputeCategory._title = "纠纷类别"
+
+
+class DisputeSource(Vocab):
+    """How a dispute reached the office."""
+
+    PATROL = ("patrol", "网格员巡查")
+    VISIT = ("visit", "来访")
+    HOTLINE = ("hotline", "12345热线")
+    PETITION = ("petition", "信访")
+
+
+DisputeSource._title = "来源"
+
+
+class DisputeStatus(Vocab):
+    """Lifecycle of a dispute case: 受理 → 调解中 → 调解成功 / 调解不成 / 转办."""
+
+    RECEIVED = ("received", "受理", "#fb8c00")
+    MEDIATING = ("mediating", "调解中", "#fdd835")
+    RESOLVED = ("resolved", "调解成功", "#43a047")
+    FAILED = ("failed", "调解不成", "#e53935")
+    TRANSFERRED = ("transferred", "转办", "#8e24aa")
+
+
+DisputeStatus._title = "办理状态"
+
+OPEN_DISPUTE_STATUSES = (DisputeStatus.RECEIVED, DisputeStatus.MEDIATING)
+CLOSED_DISPUTE_STATUSES = (DisputeStatus.RESOLVED, DisputeStatus.FAILED, DisputeStatus.TRANSFERRED)
+
+# Words used in several places of the UI and reports.
+DISTRICT_NAME = "鼓楼区"
+DISTRICT_CODE = "350102000000"
+SAMPLE_NOTICE = "示例数据：社区、网格边界与各项记录均为按公开事实生成的示意数据，仅供演示，不代表真实情况。"
