@@ -38,12 +38,15 @@ class GeometryWKB(TypeDecorator):
 
     impl = LargeBinary
     cache_ok = True
+    spatial_index = False  # the migration creates GiST indexes itself; GeoAlchemy2 asks for this flag
 
     def __init__(self, geometry_type: str = "GEOMETRY"):
         super().__init__()
         self.geometry_type = geometry_type
 
     def load_dialect_impl(self, dialect):
+        if dialect is None:  # GeoAlchemy2's DDL listeners ask without a dialect
+            return LargeBinary()
         if dialect.name == "postgresql":
             return dialect.type_descriptor(
                 PostGISGeometry(self.geometry_type, srid=SRID, spatial_index=False)

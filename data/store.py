@@ -1,0 +1,200 @@
+"""The store: opens the database, migrates it, and hands out GeoDataFrames per table and scope.
+
+Every frame is in EPSG:4326 with its geometry in the column ``geometry``; date columns are
+pandas datetimes (NaT when empty). Writes go through functions here so that each one lands in
+the audit log, whose highest id is the data version used as a cache key.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, LargeBinary, create_engine, event, func, insert, inspect, select, type_coerce
+
+from data import schema
+from geo.errors import GuloError
+from geo.scope import DISTRICT, Scope
+from geo.settings import Settings, get_settings
+from geo.vocab import Level
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CRS = "EPSG:4326"
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """An Engine for ``url``; for SQLite the file's directory is created and WAL mode is used."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (creates it on an empty database)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None before the first one."""
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def is_empty(engine: Engine) -> bool:
+    """Whether the database holds no sub-districts yet."""
+    with engine.connect() as conn:
+        return not conn.execute(select(func.count()).select_from(schema.streets)).scalar()
+
+
+def open_store(settings: Settings | None = None) -> Engine:
+    """Engine for the configured database, migrated, and filled with the sample when empty."""
+    settings = settings or get_settings()
+    engine = engine_for(settings.db_url)
+    migrate(engine)
+    if settings.fill_sample and is_empty(engine):
+        from data.sample import build_sample
+
+        write_frames(engine, build_sample(settings.sample_seed), actor="系统", action="sample")
+    return engine
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _scope_filter(table, scope: Scope):
+    """WHERE clause that keeps the rows of ``table`` inside ``scope`` (None for the district)."""
+    if scope.level is Level.DISTRICT:
+        return None
+    cols = table.c
+    if table is schema.streets:
+        return cols.code == scope.street
+    if scope.level is Level.STREET:
+        return cols.street_code == scope.street
+    if table is schema.communities:
+        return cols.code == scope.community
+    if scope.level is Level.COMMUNITY:
+        return cols.community_code == scope.community
+    if table is schema.grids:
+        return cols.code == scope.grid
+    return cols.grid_code == scope.grid
+
+
+def _geometry_expr(table, dialect: str):
+    if dialect == "postgresql":
+        return func.ST_AsBinary(table.c.geom).label("geometry")
+    return type_coerce(table.c.geom, LargeBinary).label("geometry")
+
+
+def read_layer(engine: Engine, name: str, scope: Scope = DISTRICT) -> gpd.GeoDataFrame:
+    """All rows of table ``name`` inside ``scope`` as a GeoDataFrame in EPSG:4326, ordered by code."""
+    if name not in schema.GEO_TABLES:
+        raise GuloError(f"未知的图层“{name}”，可选：{'、'.join(schema.GEO_TABLES)}")
+    table = schema.GEO_TABLES[name]
+    cols = [c for c in table.c if c.name != "geom"]
+    stmt = select(*cols, _geometry_expr(table, engine.dialect.name)).order_by(table.c.code)
+    where = _scope_filter(table, scope)
+    if where is not None:
+        stmt = stmt.where(where)
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return _to_geoframe(frame, table)
+
+
+def _to_geoframe(frame: pd.DataFrame, table) -> gpd.GeoDataFrame:
+    wkb = [bytes(v) if v is not None else None for v in frame.pop("geometry")]
+    geometry = shapely.from_wkb(wkb) if wkb else []
+    for col in table.c:
+        if col.name in frame and col.type.python_type is date:
+            frame[col.name] = pd.to_datetime(frame[col.name])
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index), crs=CRS)
+
+
+def data_version(engine: Engine) -> int:
+    """A number that changes with every write (the newest audit-log id); a cache key."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(schema.audit_log.c.id))).scalar() or 0)
+
+
+def read_audit(engine: Engine, record_code: str | None = None, limit: int = 500) -> pd.DataFrame:
+    """Newest audit-log entries first, optionally only those of one record."""
+    t = schema.audit_log
+    stmt = select(t).order_by(t.c.id.desc()).limit(limit)
+    if record_code:
+        stmt = stmt.where(t.c.record_code == record_code)
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+# ---------------------------------------------------------------- writing
+
+WRITE_ORDER = ("streets", "communities", "grids", "compounds", "stations", "disputes")
+
+
+def _records(frame: gpd.GeoDataFrame, table) -> list[dict]:
+    """Rows of ``frame`` as dicts for ``table``: NaN/NaT become None, geometry goes to ``geom``."""
+    if frame.crs is None or not frame.crs.equals(CRS):
+        raise GuloError(f"写入“{table.name}”的数据坐标系应为 WGS84 (EPSG:4326)，实为 {frame.crs}")
+    names = [c.name for c in table.c if c.name != "geom"]
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)).reindex(columns=names)
+    plain = plain.astype(object).where(plain.notna(), None)
+    rows = plain.to_dict("records")
+    for row, geom in zip(rows, frame.geometry.values):
+        row["geom"] = geom
+        for col in table.c:
+            if col.type.python_type is date and isinstance(row.get(col.name), datetime):
+                row[col.name] = row[col.name].date()
+    return rows
+
+
+def write_frames(engine: Engine, frames: dict[str, gpd.GeoDataFrame], actor: str, action: str) -> dict[str, int]:
+    """Insert every frame in one transaction, with one audit entry per table; returns row counts."""
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        for name in WRITE_ORDER:
+            if name not in frames:
+                continue
+            table = schema.GEO_TABLES[name]
+            rows = _records(frames[name], table)
+            if rows:
+                conn.execute(insert(table), rows)
+            counts[name] = len(rows)
+            audit(conn, actor, action, name, None, None, {"rows": len(rows)})
+    return counts
+
+
+def audit(conn, actor: str, action: str, table_name: str, record_code: str | None,
+          before: dict | None, after: dict | None) -> None:
+    """Append one audit-log entry inside the caller's transaction."""
+    conn.execute(insert(schema.audit_log).values(
+        at=datetime.now(timezone.utc), actor=actor, action=action, table_name=table_name,
+        record_code=record_code,
+        before=None if before is None else json.dumps(before, ensure_ascii=False, default=str),
+        after=None if after is None else json.dumps(after, ensure_ascii=False, default=str),
+    ))
