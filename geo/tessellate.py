@@ -11,6 +11,8 @@ grids of about equal area inside each community).
 """
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -113,14 +115,14 @@ def _outline_xy(points: np.ndarray, area_m2: float, ratio: float, smooth_m: floa
 
 
 def district_outline(
-    seeds: GeoInput, area_km2: float = 35.0, *, ratio: float = 0.3, smooth_m: float = 400.0
+    seeds: GeoInput, area_km2: float = 35.0, *, ratio: float = 0.5, smooth_m: float = 600.0
 ) -> gpd.GeoSeries:
     """A plausible district outline of ``area_km2`` km² around seed points.
 
     The concave hull of the seeds (``ratio`` in (0, 1]: 1 is the convex hull) is buffered outward
     until the area is reached, smoothed by an opening/closing of ``smooth_m`` metres, and scaled
-    about its centroid to exactly ``area_km2`` (measured in EPSG:32650). Returns one polygon in
-    EPSG:4326.
+    about its centroid to exactly ``area_km2`` (measured in EPSG:32650). Should the scaled shape
+    miss a seed, the hull is added back. Returns one polygon in EPSG:4326.
     """
     points = _xy(seeds, "seeds")
     if len(points) < 3:
@@ -212,7 +214,7 @@ def voronoi_xy(points: np.ndarray, region: BaseGeometry) -> list[BaseGeometry]:
     if len(points) == 1:
         return [region]
     diagram = shapely.voronoi_polygons(
-        shapely.multipoints(points), extend_to=region.buffer(1000.0), ordered=True
+        shapely.multipoints(points), extend_to=region.envelope, ordered=True
     )
     cells = np.asarray(shapely.get_parts(diagram))
     return list(shapely.intersection(cells, region))
@@ -285,7 +287,7 @@ def _reading_order(cells: list[BaseGeometry], band_m: float) -> list[BaseGeometr
 
 
 def split_equal_area(
-    polygon: GeoInput, n: int, rng: np.random.Generator | int, *, iterations: int = 15
+    polygon: GeoInput, n: int, rng: np.random.Generator | int, *, iterations: int = 12
 ) -> gpd.GeoSeries:
     """Split one polygon into ``n`` compact parts of about equal area; EPSG:4326.
 
@@ -344,7 +346,8 @@ def snap_tiling(polygons: GeoInput, decimals: int = 7) -> gpd.GeoSeries:
     The boundaries of all polygons are noded and snap-rounded to ``decimals`` decimal places of
     degrees (EPSG:4326), polygonised into faces, and each face goes to the input polygon it
     overlaps most. Neighbours then share exactly the same vertices, so overlaps and gaps are
-    zero up to floating point. Returns MultiPolygons in EPSG:4326, indexed like the input.
+    zero up to floating point. Returns MultiPolygons in EPSG:4326, indexed like the input (a
+    polygon thinner than the rounding comes back empty).
     """
     if not isinstance(decimals, int) or not 0 <= decimals <= 12:
         raise ValueError(f"decimals 应为 0 到 12 之间的整数，收到 {decimals!r}")
@@ -362,11 +365,13 @@ def snap_tiling(polygons: GeoInput, decimals: int = 7) -> gpd.GeoSeries:
     return gpd.GeoSeries(list(out), index=series.index, crs=WGS84)
 
 
-def dissolve_exact(polygons: GeoInput, keys, decimals: int = 7) -> gpd.GeoSeries:
-    """Union of the (already snapped) polygons per key, on the same coordinate grid; EPSG:4326.
+def dissolve_exact(polygons: GeoInput, keys: Iterable[Hashable], decimals: int = 7) -> gpd.GeoSeries:
+    """Union of the polygons per key, on the coordinate grid of ``decimals`` places; EPSG:4326.
 
-    ``keys`` is a sequence aligned with ``polygons``; the result is indexed by the sorted keys
-    and holds MultiPolygons with coordinates rounded to ``decimals`` places.
+    Meant for polygons that went through :func:`snap_tiling`: their unions then share borders
+    exactly, as the parts did. (Other input is snap-rounded, which moves outlines by up to half a
+    unit of the last decimal, about 1 cm at 7 decimals.) ``keys`` is aligned with ``polygons``;
+    the result is indexed by the sorted distinct keys and holds MultiPolygons.
     """
     series = _wgs84(polygons, "polygons")
     keys = np.asarray(list(keys))
