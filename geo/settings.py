@@ -26,7 +26,7 @@ class Settings:
     fill_sample: bool = _doc(True, "Fill an empty database with the sample district on first run.")
     basemap: str = _doc("none", "Default basemap: none (offline), osm, amap, tianditu.")
     tianditu_key: str = _doc("", "Tianditu token; the Tianditu basemap is offered only when set.")
-    asset_mode: str = _doc("component", "How maps get Leaflet: component (served by the app), inline (embedded in the HTML).")
+    asset_mode: str = _doc("url", "How maps in the app get Leaflet: url (files served by the app under /app/static), data (sent as data: links).")
     overdue_days: int = _doc(30, "An open dispute older than this many days is overdue.")
     grid_target_households: int = _doc(500, "Standard size of a grid, in households.")
     recent_days: int = _doc(30, "Length of the 'recent' period for dispute KPIs, in days.")

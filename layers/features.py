@@ -1,0 +1,158 @@
+"""FeatureLayer: GeoJSON features drawn by one compact Leaflet script (our replacement for folium.GeoJson).
+
+Why not folium.GeoJson: it serialises with ``tojson`` (every Chinese character becomes a 6-byte
+``\\uXXXX``), repeats each feature's style, needs prebuilt tooltip/popup HTML per feature (every
+``<`` again 6 bytes) and its own popups need jQuery. Here:
+
+- data are JSON with UTF-8 text, only ``<``, ``>``, ``&``, ``'`` escaped (safe inside ``<script>``);
+- styles are interned: each feature carries ``style_id`` into one table per layer;
+- a feature's ``tip`` is a list of already HTML-escaped lines (the first shown bold) and its ``popup``
+  a list of already escaped values aligned with the layer's ``fields``; the script only joins them.
+
+Feature properties keep the raw ``code`` and ``name`` for drill-down (streamlit-folium returns them
+as ``last_active_drawing.properties``). Points are circle markers (radius in the style) or, with
+``points="label"``, non-interactive text labels from ``properties.label`` (escaped).
+"""
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import folium
+import numpy as np
+import shapely
+from jinja2 import Template
+
+from layers.common import esc, round_coords
+
+POINT_KINDS = ("circle", "label")
+
+_SCRIPT = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+    var styles = {{ this.styles_json }}, fields = {{ this.fields_json }}, hl = {{ this.highlight_json }};
+    function tip(p) {
+        return p.tip ? "<b>" + p.tip[0] + "</b>" + p.tip.slice(1).map(function (x) { return "<br>" + x; }).join("") : null;
+    }
+    function popup(p) {
+        var rows = "";
+        for (var i = 0; i < fields.length; i++) {
+            if (p.popup[i] !== null) { rows += "<tr><th>" + fields[i] + "</th><td>" + p.popup[i] + "</td></tr>"; }
+        }
+        return '<div class="gl-popup"><b>' + (p.tip ? p.tip[0] : "") + "</b><table>" + rows + "</table></div>";
+    }
+    function point(f, latlng) {
+        {%- if this.points == "label" %}
+        return L.marker(latlng, {interactive: false, keyboard: false, icon: L.divIcon({
+            className: "gl-label " + (f.properties.cls || ""), iconSize: null,
+            html: "<span>" + f.properties.label + "</span>"})});
+        {%- else %}
+        return L.circleMarker(latlng, styles[f.properties.style_id] || {});
+        {%- endif %}
+    }
+    function each(f, layer) {
+        var p = f.properties, t = tip(p);
+        if (t) { layer.bindTooltip(t, {sticky: true, direction: "top"}); }
+        if (p.popup) { layer.bindPopup(popup(p), {maxWidth: 320}); }
+        if (hl) {
+            layer.on("mouseover", function (e) { e.target.setStyle(hl); });
+            layer.on("mouseout", function (e) { e.target.setStyle(styles[p.style_id] || {}); });
+        }
+    }
+    var layer = L.geoJson(null, {
+        style: function (f) { return styles[f.properties.style_id] || {}; },
+        pointToLayer: point, onEachFeature: each
+    });
+    layer.addData({{ this.data_json }});
+    return layer;
+})();
+{% endmacro %}
+""")
+
+
+def script_json(obj: Any) -> str:
+    """Compact JSON (UTF-8 text kept) that is safe to place inside a ``<script>`` element."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")):
+        text = text.replace(raw, escaped)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def intern_styles(properties: list[dict]) -> list[dict]:
+    """Replace each feature's ``style`` dict by a ``style_id``; returns the style table (in place)."""
+    table: dict[str, int] = {}
+    styles: list[dict] = []
+    for props in properties:
+        style = props.pop("style", None) or {}
+        key = json.dumps(style, sort_keys=True)
+        if key not in table:
+            table[key] = len(styles)
+            styles.append(style)
+        props["style_id"] = table[key]
+    return styles
+
+
+class FeatureLayer(folium.map.Layer):
+    """Features (shapely geometries, lon/lat) with property dicts, drawn by :data:`_SCRIPT`.
+
+    ``properties`` may hold ``style`` (a Leaflet path style dict), ``tip`` (escaped lines),
+    ``popup`` (escaped values aligned with ``fields``), ``label`` (escaped, for ``points="label"``)
+    and anything else (``code``, ``name`` …), which is passed through. ``fields`` are escaped here.
+    """
+
+    _template = _SCRIPT
+
+    def __init__(
+        self,
+        geoms: Iterable,
+        properties: Iterable[dict],
+        *,
+        fields: Sequence[str] = (),
+        highlight: dict | None = None,
+        points: str = "circle",
+    ):
+        super().__init__(name=None, overlay=True, control=False, show=True)
+        if points not in POINT_KINDS:
+            raise ValueError(f"点要素画法“{points}”无效，可选：{'、'.join(POINT_KINDS)}")
+        self._name = "FeatureLayer"
+        props = [dict(p) for p in properties]
+        self.styles = intern_styles(props)
+        self.data = feature_collection(geoms, props)
+        self.fields = [html.escape(f) for f in fields]
+        self.points = points
+        self.styles_json = script_json(self.styles)
+        self.fields_json = script_json(self.fields)
+        self.highlight_json = script_json(highlight)
+        self.data_json = script_json(self.data)
+
+    def styled_properties(self) -> list[dict]:
+        """Each feature's properties with its style dict put back (for tests and debugging)."""
+        return [{**f["properties"], "style": self.styles[f["properties"]["style_id"]]}
+                for f in self.data["features"]]
+
+
+def feature_collection(geoms: Iterable, properties: Iterable[dict]) -> dict:
+    """A GeoJSON FeatureCollection dict from shapely geometries and property dicts."""
+    features = [
+        {"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": p}
+        for g, p in zip(geoms, properties)
+    ]
+    return json.loads(json.dumps({"type": "FeatureCollection", "features": features}, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    """JSON form of numpy scalars, dates and enums inside feature properties."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"无法写入 GeoJSON 的属性值：{value!r}")
+
+
+def label_layer(points: Iterable[shapely.Point], texts: Iterable[str], css_class: str) -> FeatureLayer:
+    """Non-interactive name labels (DivIcons) at points; texts are escaped here."""
+    props = [{"label": esc(t), "cls": css_class} for t in texts]
+    return FeatureLayer(round_coords(np.asarray(list(points), dtype=object)), props, points="label")

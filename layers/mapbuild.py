@@ -1,0 +1,151 @@
+"""Build the dashboard's map: offline assets, basemap, fitted view, scale; then the chosen layers.
+
+Typical use (the dashboard)::
+
+    m = build_map(streets.total_bounds, basemap=settings.basemap,
+                  asset_mode=settings.asset_mode, prefix="/app/static/vendor")
+    add_layers(m, {"streets": streets, "communities": communities, "disputes": disputes},
+               ["communities", "streets", "disputes"], level="district", units=communities)
+    st_folium(m, returned_objects=["last_active_drawing"], ...)
+
+Coordinates are WGS84 lon/lat (EPSG:4326) throughout; a map on the Amap basemap shifts every frame
+to GCJ-02 itself. Call ``add_layers`` once per map: it adds the legend and the layer control.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.crs import to_gcj02, wgs84_to_gcj02
+from geo.errors import GuloError
+from geo.settings import Settings
+from layers.assets import configure_assets, normalise_mode
+from layers.basemaps import DEFAULT_BASEMAP, add_basemap, get_basemap, needs_gcj02
+from layers.common import HeaderStyle
+from layers.legend import Legend, LegendSection
+from layers.registry import LAYERS, check_options
+
+MAX_ZOOM = 18
+MIN_ZOOM = 9
+BACKGROUND = "#f3f1ec"
+_BASEMAP_ATTR = "gulou_basemap"
+MAP_CSS = (
+    f".leaflet-container {{ background: {BACKGROUND}; }}\n"
+    ".leaflet-control-layers { font: 13px/1.5 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif; }"
+)
+
+
+class MetricScale(MacroElement):
+    """A metric-only Leaflet scale bar (bottom left)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, maxWidth: 160}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
+def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+    """(minx, miny, maxx, maxy) in lon/lat degrees, validated."""
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+    except (TypeError, ValueError) as exc:
+        raise GuloError(f"地图范围应为 (最小经度, 最小纬度, 最大经度, 最大纬度)，而不是 {bounds!r}") from exc
+    ok = all(math.isfinite(v) for v in (minx, miny, maxx, maxy))
+    if not ok or not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise GuloError(f"地图范围无效：{bounds!r}（应为 EPSG:4326 经纬度，最小值在前）")
+    return minx, miny, maxx, maxy
+
+
+def build_map(
+    bounds: Sequence[float],
+    basemap: str = DEFAULT_BASEMAP,
+    asset_mode: str = "inline",
+    prefix: str = "",
+    *,
+    settings: Settings | None = None,
+    height: str | int = "100%",
+) -> folium.Map:
+    """A folium Map fitted to ``bounds`` = (minx, miny, maxx, maxy), EPSG:4326 lon/lat degrees.
+
+    ``basemap``: none / osm / amap / tianditu (see ``layers.basemaps``). ``asset_mode``: "url"
+    (or "component"; needs ``prefix``, the URL under which ``layers.assets.asset_files()`` are
+    served), "inline" (self-contained HTML for ``save()``), or "data" (self-contained, also works in
+    st_folium). With no basemap there is no tile layer, no attribution link and a plain background.
+    """
+    settings = settings or Settings()
+    choice = get_basemap(basemap, settings)
+    minx, miny, maxx, maxy = _check_bounds(bounds)
+    if choice.gcj02:
+        (minx, maxx), (miny, maxy) = wgs84_to_gcj02([minx, maxx], [miny, maxy])
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=13, tiles=None, height=height,
+        prefer_canvas=True, attribution_control=bool(choice.tiles), zoom_control=True,
+    )
+    m.options.update(max_zoom=MAX_ZOOM, min_zoom=MIN_ZOOM)
+    configure_assets(m, normalise_mode(asset_mode), prefix)
+    add_basemap(m, basemap, settings)
+    m.add_child(HeaderStyle("map", MAP_CSS))
+    m.add_child(MetricScale())
+    m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]], padding=(10, 10))
+    setattr(m, _BASEMAP_ATTR, basemap)
+    return m
+
+
+def _display_frames(m: folium.Map, frames: dict, options: dict) -> tuple[dict, dict]:
+    """Frames (and GeoDataFrame options such as ``units``) shifted to GCJ-02 when the basemap needs it."""
+    basemap = getattr(m, _BASEMAP_ATTR, DEFAULT_BASEMAP)
+    if not needs_gcj02(basemap):
+        return frames, options
+    frames = {k: to_gcj02(v, LAYERS[k].label if k in LAYERS else k) for k, v in frames.items()}
+    options = {k: to_gcj02(v, k) if isinstance(v, gpd.GeoDataFrame) else v for k, v in options.items()}
+    return frames, options
+
+
+def _chosen(frames: dict, keys: Iterable[str] | None) -> list[str]:
+    keys = [k for k in LAYERS if k in frames] if keys is None else list(keys)
+    unknown = [k for k in keys if k not in LAYERS]
+    if unknown:
+        raise GuloError(f"未知的图层：{'、'.join(unknown)}；可选：{'、'.join(LAYERS)}")
+    missing = [k for k in keys if k not in frames]
+    if missing:
+        raise GuloError(f"缺少图层数据：{'、'.join(LAYERS[k].label for k in missing)}")
+    return [k for k in LAYERS if k in keys]  # registry order: areas below points
+
+
+def add_layers(
+    m: folium.Map,
+    frames: dict[str, gpd.GeoDataFrame],
+    keys: Iterable[str] | None = None,
+    *,
+    legend_position: str = "bottomright",
+    **options,
+) -> folium.Map:
+    """Add the registry layers ``keys`` (default: every layer with a frame) to ``m``.
+
+    ``frames`` maps layer key (= table name) to its GeoDataFrame in EPSG:4326. ``options`` are the
+    shared layer options of ``layers.spec.OPTIONS`` (level, today, overdue_days, units, labels …),
+    passed to every layer. Adds one legend and a layer control; returns ``m``.
+    """
+    check_options(options)
+    keys = _chosen(frames, keys)
+    frames, options = _display_frames(m, frames, options)
+    sections = []
+    for key in keys:
+        spec = LAYERS[key]
+        m.add_child(spec.build(frames[key], **options))
+        sections.append(LegendSection(spec.label, tuple(spec.legend(**options)), spec.shape,
+                                      visible=options.get("show", True)))
+    if sections:
+        m.add_child(Legend(sections, position=legend_position), name="legend")
+        m.add_child(folium.LayerControl(collapsed=False, position="topright"), name="layer_control")
+    return m

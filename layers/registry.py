@@ -1,0 +1,31 @@
+"""The one list of map overlays, in drawing order (first drawn lowest).
+
+Adding a layer: write a module with a ``SPEC = LayerSpec(...)`` and add one line below.
+Keys equal the table names of ``data.schema``, so ``frames`` can be keyed by table.
+"""
+from __future__ import annotations
+
+from layers import boundaries, compounds, disputes, grids, stations
+from layers.spec import OPTIONS, LayerSpec, check_options
+
+__all__ = ["LAYERS", "OPTIONS", "LayerSpec", "check_options", "get_layer"]
+
+LAYERS: dict[str, LayerSpec] = {
+    spec.key: spec
+    for spec in (
+        grids.SPEC,
+        boundaries.COMMUNITIES,
+        boundaries.STREETS,
+        compounds.SPEC,
+        stations.SPEC,
+        disputes.SPEC,
+    )
+}
+
+
+def get_layer(key: str) -> LayerSpec:
+    """The LayerSpec of ``key``; KeyError naming the known keys otherwise."""
+    try:
+        return LAYERS[key]
+    except KeyError:
+        raise KeyError(f"未知的图层“{key}”，可选：{'、'.join(LAYERS)}") from None

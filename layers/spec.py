@@ -1,0 +1,75 @@
+"""What a map layer is: a key, a Chinese label, a builder and a legend; and the options they share.
+
+Every builder has the signature ``build(gdf, **options) -> folium.FeatureGroup`` and every legend
+``legend(**options) -> list[(label, colour)]``. The options are one shared, documented set
+(:data:`OPTIONS`), so the dashboard can pass the same keyword arguments to every layer; a
+misspelt option is an error naming the allowed ones, never silently ignored.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+
+from geo.errors import GuloError
+from geo.settings import Settings
+from geo.vocab import Level
+
+_DEFAULTS = Settings()
+
+OPTIONS: dict[str, str] = {
+    "level": "Level of the current view (district / street / community / grid, or geo.vocab.Level).",
+    "today": "datetime.date the ages of disputes are counted to; default today.",
+    "overdue_days": f"An open dispute older than this many days is overdue (default {_DEFAULTS.overdue_days}).",
+    "units": "GeoDataFrame (EPSG:4326) of the polygons disputes are counted into at district/street level.",
+    "labels": "Draw unit names on the map: True / False / None = automatic by level.",
+    "target_households": f"Standard grid size in households (default {_DEFAULTS.grid_target_households}).",
+    "tolerance_m": "Polygon simplification tolerance in metres (default 3).",
+    "show": "Whether the layer is visible when the map opens (default True).",
+}
+
+SWATCH_SHAPES = ("square", "line", "circle")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One overlay of the map.
+
+    ``key`` is also the name of the table (``data.schema``) whose frame the layer draws;
+    ``label`` is the Chinese name shown in the layer control and legend; ``shape`` is the legend
+    swatch: "square" (filled areas), "line" (outlines) or "circle" (points).
+    """
+
+    key: str
+    label: str
+    build: Callable[..., folium.FeatureGroup]
+    legend: Callable[..., list[tuple[str, str]]]
+    shape: str = "square"
+
+    def __post_init__(self):
+        if self.shape not in SWATCH_SHAPES:
+            raise ValueError(f"图例形状“{self.shape}”无效，可选：{'、'.join(SWATCH_SHAPES)}")
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """GuloError if any option is not one of :data:`OPTIONS` (the message lists them)."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise GuloError(f"未知的图层参数：{'、'.join(unknown)}；可用：{'、'.join(OPTIONS)}")
+
+
+def as_level(level: Level | str) -> Level:
+    """A Level from a Level, its English value or its Chinese label."""
+    if isinstance(level, Level):
+        return level
+    try:
+        return Level.from_label(str(level))
+    except ValueError as exc:
+        raise GuloError(str(exc)) from exc
+
+
+def auto_labels(labels: bool | None, level: Level | str, when: tuple[Level, ...]) -> bool:
+    """Whether to draw name labels: ``labels`` if given, else whether ``level`` is one of ``when``."""
+    return bool(labels) if labels is not None else as_level(level) in when
