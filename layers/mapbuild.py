@@ -89,9 +89,9 @@ def build_map(
         (minx, maxx), (miny, maxy) = wgs84_to_gcj02([minx, maxx], [miny, maxy])
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=13, tiles=None, height=height,
-        prefer_canvas=True, attribution_control=bool(choice.tiles), zoom_control=True,
+        prefer_canvas=False, attribution_control=bool(choice.tiles), zoom_control=True,
     )
-    m.options.update(max_zoom=MAX_ZOOM, min_zoom=MIN_ZOOM)
+    m.options.update(max_zoom=MAX_ZOOM, min_zoom=MIN_ZOOM, zoom_snap=0.25, zoom_delta=0.5)
     configure_assets(m, normalise_mode(asset_mode), prefix)
     add_basemap(m, basemap, settings)
     m.add_child(HeaderStyle("map", MAP_CSS))
@@ -127,7 +127,7 @@ def add_layers(
     frames: dict[str, gpd.GeoDataFrame],
     keys: Iterable[str] | None = None,
     *,
-    legend_position: str = "bottomright",
+    legend_position: str = "topleft",
     **options,
 ) -> folium.Map:
     """Add the registry layers ``keys`` (default: every layer with a frame) to ``m``.
