@@ -7,7 +7,7 @@ from datetime import date
 import geopandas as gpd
 import streamlit as st
 
-from data.store import data_version, open_store, read_layer
+from data.store import data_version, holds_sample, open_store, read_layer
 from geo.rollup import data_as_of
 from geo.scope import DISTRICT, Scope
 from geo.settings import Settings, get_settings
@@ -46,5 +46,6 @@ def setup_page() -> PageContext:
     version = data_version(engine)
     ctx = PageContext(settings, version, DISTRICT, date.today())
     as_of = data_as_of(ctx.layer("disputes", DISTRICT))
-    st.sidebar.caption(SAMPLE_NOTICE)
+    if holds_sample(engine):
+        st.sidebar.warning(SAMPLE_NOTICE, icon="ℹ️")
     return PageContext(settings, version, DISTRICT, as_of)

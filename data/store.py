@@ -135,6 +135,13 @@ def _to_geoframe(frame: pd.DataFrame, table) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index), crs=CRS)
 
 
+def holds_sample(engine: Engine) -> bool:
+    """Whether the database was filled by the sample generator (the UI then labels it as such)."""
+    t = schema.audit_log
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).where(t.c.action == "sample")).scalar() > 0
+
+
 def data_version(engine: Engine) -> int:
     """A number that changes with every write (the newest audit-log id); a cache key."""
     with engine.connect() as conn:
