@@ -1,4 +1,8 @@
-"""The one shared setup every page calls: settings, database, scope and the data cut-off."""
+"""The one shared setup every page calls: settings, database, scope, period and the data cut-off.
+
+The scope (``?scope=<code>``) and the period (``?period=30``) live in ``st.query_params`` so that a
+copied link reopens the same view.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,10 +12,15 @@ import geopandas as gpd
 import streamlit as st
 
 from data.store import data_version, holds_sample, open_store, read_layer
-from geo.rollup import data_as_of
+from geo.errors import GuloError
+from geo.hierarchy import Hierarchy
+from geo.rollup import Period, data_as_of
 from geo.scope import DISTRICT, Scope
 from geo.settings import Settings, get_settings
 from geo.vocab import SAMPLE_NOTICE
+
+SCOPE_PARAM, PERIOD_PARAM = "scope", "period"
+PERIODS = {"30": "近30天", "90": "近90天", "365": "近12个月"}
 
 
 @st.cache_resource(show_spinner="正在准备数据库（首次运行会生成示例辖区数据）…")
@@ -19,19 +28,31 @@ def _open(url: str, _settings: Settings):
     return open_store(_settings)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=256)
 def _layer(url: str, name: str, scope_code: str, version: int) -> gpd.GeoDataFrame:
     return read_layer(_open(url, get_settings()), name, Scope(scope_code))
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _hierarchy(url: str, version: int) -> Hierarchy:
+    frames = [_layer(url, name, "", version) for name in ("streets", "communities", "grids")]
+    return Hierarchy.from_frames(*frames)
+
+
 @dataclass(frozen=True)
 class PageContext:
-    """What a page needs: settings, the data version (a cache key), the scope and the data cut-off."""
+    """What a page needs: settings, data version (a cache key), scope, period, cut-off and unit names."""
 
     settings: Settings
     version: int
     scope: Scope
     as_of: date
+    period_days: int
+    units: Hierarchy
+
+    @property
+    def period(self) -> Period:
+        return Period.last_days(self.as_of, self.period_days)
 
     def layer(self, name: str, scope: Scope | None = None) -> gpd.GeoDataFrame:
         """Table ``name`` inside ``scope`` (default: the page's scope), cached per data version."""
@@ -39,13 +60,38 @@ class PageContext:
         return _layer(self.settings.db_url, name, s.code, self.version)
 
 
+def _scope_from_url(units: Hierarchy) -> Scope:
+    """The scope named in the URL; an unknown or malformed code falls back to the district, with a message."""
+    code = st.query_params.get(SCOPE_PARAM, "")
+    try:
+        return units.check(Scope(code))
+    except GuloError as exc:
+        st.toast(str(exc), icon="⚠️")
+        st.query_params.pop(SCOPE_PARAM, None)
+        return DISTRICT
+
+
+def _period_days() -> int:
+    raw = st.query_params.get(PERIOD_PARAM, "30")
+    return int(raw) if raw in PERIODS else 30
+
+
+def go_to(scope: Scope) -> None:
+    """Make ``scope`` the current one (the URL follows); the caller's rerun shows it."""
+    if scope.code:
+        st.query_params[SCOPE_PARAM] = scope.code
+    else:
+        st.query_params.pop(SCOPE_PARAM, None)
+
+
 def setup_page() -> PageContext:
-    """Open (and on first run fill) the database, and say plainly that sample data is illustrative."""
+    """Open (on first run: fill) the database, read scope and period from the URL, label sample data."""
     settings = get_settings()
     engine = _open(settings.db_url, settings)
     version = data_version(engine)
-    ctx = PageContext(settings, version, DISTRICT, date.today())
-    as_of = data_as_of(ctx.layer("disputes", DISTRICT))
+    units = _hierarchy(settings.db_url, version)
+    scope = _scope_from_url(units)
+    as_of = data_as_of(_layer(settings.db_url, "disputes", "", version))
     if holds_sample(engine):
         st.sidebar.warning(SAMPLE_NOTICE, icon="ℹ️")
-    return PageContext(settings, version, DISTRICT, as_of)
+    return PageContext(settings, version, scope, as_of, _period_days(), units)

@@ -1,11 +1,14 @@
-"""KPI cards for a scope, drawn from the roll-up totals (geo.rollup)."""
+"""KPI cards, the children's ranking table and the charts of a scope (figures from dashboard.stats)."""
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 import streamlit as st
 
-from geo.rollup import Period, success_rate
-from geo.vocab import RenovationStatus, StationKind
+from dashboard.stats import ScopeStats
+from geo.rollup import RATIOS
+from geo.vocab import DisputeCategory, RenovationStatus, StationKind
 
 
 def _fmt(n: float) -> str:
@@ -13,45 +16,82 @@ def _fmt(n: float) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1%}"
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1%}"
 
 
-def hierarchy_cards(cols, t: pd.Series, communities: int) -> None:
-    """Communities, grids, households, residents and grid-worker vacancies, into five columns."""
-    cols[0].metric("社区", _fmt(communities))
-    cols[1].metric("网格", _fmt(t["grids"]))
-    cols[2].metric("户数", _fmt(t["households"]))
-    cols[3].metric("常住人口", _fmt(t["population"]))
-    cols[4].metric("网格员空缺", _fmt(t["vacancies"]), help="没有专职网格员的网格数")
+def _pp_delta(now: float, before: float) -> str | None:
+    if any(v is None or math.isnan(v) for v in (now, before)):
+        return None
+    return f"{(now - before) * 100:+.1f} 个百分点"
 
 
-def dispute_cards(cols, t: pd.Series, prev: pd.Series, period: Period, overdue_days: int) -> None:
-    """Disputes reported in the period (change against the previous one), success rate, overdue cases."""
-    rate, prev_rate = success_rate(t["resolved"], t["failed"]), success_rate(prev["resolved"], prev["failed"])
-    cols[0].metric(f"近{period.days}天受理纠纷", _fmt(t["disputes"]),
-                   delta=f"{int(t['disputes'] - prev['disputes']):+d} 较上期", delta_color="inverse")
-    delta = None if rate is None or prev_rate is None else f"{(rate - prev_rate) * 100:+.1f} 个百分点"
-    cols[1].metric("调解成功率", _pct(rate), delta=delta,
-                   help="期内办结案件中调解成功的比例（成功 ÷ (成功 + 不成)，转办不计）")
-    cols[2].metric("超期未结", _fmt(t["overdue"]), help=f"截至期末仍在受理或调解中、且受理已超过 {overdue_days} 天的案件")
+def headline_cards(s: ScopeStats, period_label: str, overdue_days: int) -> None:
+    """Two rows of five: people and grids; renovation, stations and disputes (with change vs previous period)."""
+    t, p = s.total, s.previous
+    row = st.columns(5)
+    row[0].metric("户数", _fmt(t["households"]))
+    row[1].metric("常住人口", _fmt(t["population"]))
+    row[2].metric("网格", _fmt(t["grids"]), help="约 500 户一个网格，每格配一名专职网格员")
+    row[3].metric("网格员空缺", _fmt(t["vacancies"]), help="没有专职网格员的网格数")
+    row[4].metric("一老一少一普完备", f"{int(t['complete_communities'])}/{int(t['communities'])} 个社区",
+                  help="同时设有居家养老服务站、少儿成长服务站、文化普及服务站的社区")
+    row = st.columns(5)
+    row[0].metric("老旧小区改造完成率", _pct(t["renovated_share"]),
+                  help="已完工与长效管理的小区占全部老旧小区的比例")
+    row[1].metric(f"{period_label}受理纠纷", _fmt(t["disputes"]),
+                  delta=f"{int(t['disputes'] - p['disputes']):+d} 较上期", delta_color="inverse")
+    row[2].metric("调解成功率", _pct(t["success_rate"]), delta=_pp_delta(t["success_rate"], p["success_rate"]),
+                  help="期内办结案件中调解成功的比例（成功 ÷ (成功 + 不成)，转办不计）")
+    row[3].metric("超期未结", _fmt(t["overdue"]), delta=f"{int(t['overdue'] - p['overdue']):+d} 较上期末",
+                  delta_color="inverse", help=f"截至期末仍在受理或调解中、且受理已超过 {overdue_days} 天的案件")
+    row[4].metric("每千户纠纷", f"{t['disputes_per_1000']:.1f}" if not math.isnan(t["disputes_per_1000"]) else "—")
 
 
-def renovation_frame(t: pd.Series) -> pd.DataFrame:
-    """Compounds per renovation status, in lifecycle order, for a bar chart."""
-    return pd.DataFrame({"改造状态": [s.label for s in RenovationStatus],
-                         "小区数": [int(t.get(s.value, 0)) for s in RenovationStatus]})
+RANK_COLUMNS = {
+    "name": ("名称", None),
+    "households": ("户数", "%d"),
+    "population": ("常住人口", "%d"),
+    "grids": ("网格", "%d"),
+    "households_per_grid": (RATIOS["households_per_grid"], "%.0f"),
+    "vacancies": ("网格员空缺", "%d"),
+    "compounds": ("老旧小区", "%d"),
+    "renovated_share": (RATIOS["renovated_share"], "percent"),
+    "station_completeness": (RATIOS["station_completeness"], "percent"),
+    "disputes": ("受理纠纷", "%d"),
+    "disputes_per_1000": (RATIOS["disputes_per_1000"], "%.1f"),
+    "success_rate": (RATIOS["success_rate"], "percent"),
+    "overdue": ("超期未结", "%d"),
+}
 
 
-def station_frame(t: pd.Series) -> pd.DataFrame:
-    """Stations per kind."""
-    return pd.DataFrame({"站点类型": [k.label for k in StationKind],
-                         "数量": [int(t.get(k.value, 0)) for k in StationKind]})
+def ranking_table(children: pd.DataFrame, child_label: str) -> None:
+    """The children of the scope with every indicator; click a header to sort."""
+    if children.empty:
+        return
+    table = children[list(RANK_COLUMNS)].sort_values("households", ascending=False)
+    config = {key: st.column_config.NumberColumn(label, format=fmt) if fmt else
+              st.column_config.TextColumn(label, pinned=True) for key, (label, fmt) in RANK_COLUMNS.items()}
+    st.markdown(f"**{child_label}排名**（点击列名排序）")
+    st.dataframe(table, column_config=config, hide_index=True, width="stretch",
+                 height=min(38 + 35 * len(table), 420))
 
 
-def compound_and_station_cards(t: pd.Series) -> None:
-    """Renovation status counts (lifecycle order) and station counts, one above the other."""
-    st.markdown(f"**老旧小区改造 · 共 {_fmt(t['compounds'])} 个**")
-    st.bar_chart(renovation_frame(t), x="改造状态", y="小区数", horizontal=True, sort=False, height=210,
-                 color="#00695c", x_label="小区数", y_label="")
-    st.markdown(f"**服务站点 · 共 {_fmt(station_frame(t)['数量'].sum())} 个**")
-    st.dataframe(station_frame(t), hide_index=True, height=320, width="stretch")
+def pipeline_chart(s: ScopeStats) -> None:
+    """Compounds per plan year, stacked by renovation status."""
+    st.markdown("**老旧小区改造进度（按计划年度）**")
+    st.bar_chart(s.pipeline, height=280, color=[v.color for v in RenovationStatus],
+                 x_label="计划年度", y_label="小区数")
+
+
+def disputes_chart(s: ScopeStats) -> None:
+    """Cases per month over the last twelve months, stacked by category."""
+    st.markdown("**近12个月矛盾纠纷（按类别）**")
+    st.bar_chart(s.monthly, height=280, color=[c.color for c in DisputeCategory], x_label="月份", y_label="件数")
+
+
+def station_table(s: ScopeStats) -> None:
+    """Stations per kind in the scope."""
+    frame = pd.DataFrame({"站点类型": [k.label for k in StationKind],
+                          "数量": [int(s.total.get(k.value, 0)) for k in StationKind]})
+    st.markdown(f"**服务站点 · 共 {_fmt(frame['数量'].sum())} 个**")
+    st.dataframe(frame, hide_index=True, width="stretch", height=320)

@@ -1,12 +1,23 @@
-"""The map on a page: layer toggles, basemap choice, a cached folium map shown with st_folium."""
+"""The map of a scope: its child units coloured by an indicator, the chosen overlays, click to drill down.
+
+Only ``last_active_drawing`` comes back from the browser, so panning and zooming do not rerun the
+script; a click on a child polygon moves the scope to that unit.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import folium
+import geopandas as gpd
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from dashboard.context import PageContext, go_to
+from dashboard.stats import scope_stats
+from geo.rollup import RATIOS
+from geo.scope import Scope
+from geo.vocab import OPEN_DISPUTE_STATUSES, Level
 from layers.assets import copy_assets, streamlit_mode
 from layers.basemaps import available_basemaps
 from layers.mapbuild import add_layers, build_map
@@ -15,8 +26,17 @@ from layers.registry import LAYERS
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_PREFIX = "/app/static/vendor"
 OVERLAYS = ("grids", "compounds", "stations", "disputes")
-DEFAULT_ON = ("grids", "disputes")
+DEFAULT_ON = ("disputes",)
+DEFAULT_INDICATOR = "disputes_per_1000"
 MAP_HEIGHT = 640
+INDICATORS = {  # choropleth indicator -> (format, palette)
+    "households_per_grid": ("{:.0f}", "Blues"),
+    "vacancy_rate": ("{:.0%}", "YlOrRd"),
+    "renovated_share": ("{:.0%}", "Greens"),
+    "disputes_per_1000": ("{:.1f}", "YlOrRd"),
+    "station_completeness": ("{:.0%}", "Greens"),
+}
+UNIT_TABLE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
 @st.cache_resource
@@ -25,33 +45,83 @@ def _serve_assets() -> None:
     copy_assets(ROOT / "static" / "vendor")
 
 
-def layer_controls(ctx) -> tuple[list[str], str]:
-    """Sidebar: which overlays to draw and the basemap; returns (layer keys, basemap key)."""
-    st.sidebar.subheader("图层")
+def map_controls(ctx: PageContext) -> tuple[list[str], str, str]:
+    """Sidebar: overlays, choropleth indicator and basemap; returns (layer keys, indicator, basemap)."""
+    st.sidebar.subheader("地图")
+    indicator = st.sidebar.selectbox("着色指标", list(INDICATORS), format_func=RATIOS.get, key="indicator",
+                                     index=list(INDICATORS).index(DEFAULT_INDICATOR),
+                                     help="下级单元按此指标分级着色（分位数分级）")
     keys = [k for k in OVERLAYS if st.sidebar.toggle(LAYERS[k].label, value=k in DEFAULT_ON, key=f"layer_{k}")]
     choices = available_basemaps(ctx.settings)
-    basemap = st.sidebar.selectbox("底图", list(choices), format_func=choices.get, key="basemap",
-                                   index=list(choices).index(ctx.settings.basemap)
-                                   if ctx.settings.basemap in choices else 0,
+    default = list(choices).index(ctx.settings.basemap) if ctx.settings.basemap in choices else 0
+    basemap = st.sidebar.selectbox("底图", list(choices), format_func=choices.get, key="basemap", index=default,
                                    help="“无底图”完全离线可用；在线底图需要互联网，高德底图会自动换算为 GCJ-02 坐标。")
-    return keys, basemap
+    return keys, indicator, basemap
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _district_map(url: str, version: int, keys: tuple[str, ...], basemap: str, as_of, overdue_days: int,
-                  _ctx) -> folium.Map:
-    streets, communities = _ctx.layer("streets"), _ctx.layer("communities")
-    m = build_map(streets.total_bounds, basemap=basemap, asset_mode=streamlit_mode(_ctx.settings.asset_mode),
-                  prefix=STATIC_PREFIX, settings=_ctx.settings)
-    frames = {"streets": streets, "communities": communities, **{k: _ctx.layer(k) for k in keys}}
-    add_layers(m, frames, ["streets", "communities", *keys], level="district", today=as_of,
-               overdue_days=overdue_days, units=communities)
+def _children_frame(ctx: PageContext, indicator: str) -> gpd.GeoDataFrame:
+    """The child units (the grid itself at grid level) with the indicator's value as column ``value``."""
+    units = ctx.layer(UNIT_TABLE[ctx.scope.level])
+    if ctx.scope.level is Level.GRID:
+        return units.assign(value=float("nan"))
+    values = scope_stats(ctx).children[indicator]
+    return units.assign(value=units["code"].map(values).astype(float))
+
+
+OUTLINE = {Level.DISTRICT: "communities", Level.STREET: "streets", Level.COMMUNITY: "communities",
+           Level.GRID: "grids"}
+
+
+def _overlay_frames(ctx: PageContext, keys: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
+    """The chosen overlays inside the scope, and the outline of the scope (community outlines at district level)."""
+    below_community = ctx.scope.level in (Level.COMMUNITY, Level.GRID)
+    frames = {k: ctx.layer(k) for k in keys if not (k == "grids" and below_community)}
+    if "disputes" in frames:
+        frames["disputes"] = _disputes_to_show(frames["disputes"], ctx)
+    frames[OUTLINE[ctx.scope.level]] = ctx.layer(OUTLINE[ctx.scope.level])
+    return frames
+
+
+def _disputes_to_show(disputes: gpd.GeoDataFrame, ctx: PageContext) -> gpd.GeoDataFrame:
+    """Cases reported in the period, and every case still open at its end (overdue ones among them)."""
+    reported = pd.to_datetime(disputes["reported_on"])
+    in_period = reported.between(pd.Timestamp(ctx.period.start), pd.Timestamp(ctx.period.end))
+    still_open = disputes["status"].isin([s.value for s in OPEN_DISPUTE_STATUSES])
+    return disputes[in_period | (still_open & (reported <= pd.Timestamp(ctx.period.end)))]
+
+
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={PageContext: lambda c: (
+    c.settings.db_url, c.version, c.scope.code, c.period_days, c.as_of)})
+def scope_map(ctx: PageContext, keys: tuple[str, ...], indicator: str, basemap: str) -> folium.Map:
+    """The folium map of ``ctx.scope``, cached per (scope, period, data version, layers, indicator, basemap)."""
+    children = _children_frame(ctx, indicator)
+    m = build_map(children.total_bounds, basemap=basemap, asset_mode=streamlit_mode(ctx.settings.asset_mode),
+                  prefix=STATIC_PREFIX, settings=ctx.settings)
+    frames = {"choropleth": children, **_overlay_frames(ctx, keys)}
+    fmt, palette = INDICATORS[indicator]
+    level = ctx.scope.level
+    units = ctx.layer("communities" if level is Level.DISTRICT else "grids")
+    add_layers(m, frames, list(frames), level=level.value, today=ctx.as_of,
+               overdue_days=ctx.settings.overdue_days, units=units, value_column="value",
+               value_label=RATIOS[indicator], value_format=fmt, palette=palette)
     return m
 
 
-def show_map(ctx, keys: list[str], basemap: str, period) -> dict:
-    """Draw the district map; returns st_folium's value (only what drives the app is returned)."""
+def _clicked_child(ctx: PageContext, value: dict | None) -> Scope | None:
+    """The child unit the user clicked, if the click landed on one."""
+    drawing = (value or {}).get("last_active_drawing") or {}
+    code = str((drawing.get("properties") or {}).get("code", ""))
+    children = {s.code for s in ctx.units.children(ctx.scope)}
+    return Scope(code) if code in children else None
+
+
+def show_map(ctx: PageContext, keys: list[str], indicator: str, basemap: str) -> None:
+    """Draw the scope's map; a click on a child polygon drills down to it."""
     _serve_assets()
-    m = _district_map(ctx.settings.db_url, ctx.version, tuple(keys), basemap, period.end,
-                      ctx.settings.overdue_days, ctx)
-    return st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="district_map")
+    m = scope_map(ctx, tuple(keys), indicator, basemap)
+    value = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"],
+                      key=f"map_{ctx.scope.code or 'district'}")
+    target = _clicked_child(ctx, value)
+    if target is not None:
+        go_to(target)
+        st.rerun()

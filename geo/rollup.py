@@ -11,7 +11,14 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from geo.vocab import DisputeStatus, OPEN_DISPUTE_STATUSES, RenovationStatus, StationKind
+from geo.vocab import (
+    ONE_OLD_ONE_YOUNG_ONE_GENERAL,
+    OPEN_DISPUTE_STATUSES,
+    DisputeCategory,
+    DisputeStatus,
+    RenovationStatus,
+    StationKind,
+)
 
 UNIT_KEYS = ("street_code", "community_code", "grid_code")
 
@@ -24,7 +31,7 @@ class Period:
     end: date
 
     @classmethod
-    def last_days(cls, end: date, days: int) -> "Period":
+    def last_days(cls, end: date, days: int) -> Period:
         if days < 1:
             raise ValueError(f"统计天数应为正整数，实为 {days}")
         return cls(end - timedelta(days=days - 1), end)
@@ -33,7 +40,7 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period of equal length just before this one."""
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
@@ -111,3 +118,91 @@ def success_rate(resolved: int, failed: int) -> float | None:
     """Share of mediations that succeeded (transfers excluded); None when nothing was closed."""
     done = resolved + failed
     return None if done == 0 else resolved / done
+
+
+# ---------------------------------------------------------------- ratios, completeness, series
+
+RATIOS = {
+    "households_per_grid": "网格平均户数",
+    "vacancy_rate": "网格员空缺率",
+    "renovated_share": "改造完成率",
+    "disputes_per_1000": "每千户纠纷数",
+    "success_rate": "调解成功率",
+    "station_completeness": "一老一少一普完备率",
+}
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    return (num / den.where(den > 0)).astype(float)
+
+
+def with_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (from ``indicators``, optionally joined with ``station_completeness``) plus ratio columns.
+
+    Renovated share counts 已完工 and 长效管理 over all compounds; disputes per 1,000 households use the
+    period's reports; a ratio with a zero denominator is NaN.
+    """
+    out = table.copy()
+    out["households_per_grid"] = _ratio(out["households"], out["grids"])
+    out["vacancy_rate"] = _ratio(out["vacancies"], out["grids"])
+    done = out[RenovationStatus.COMPLETED.value] + out[RenovationStatus.MANAGED.value]
+    out["renovated_share"] = _ratio(done, out["compounds"])
+    out["disputes_per_1000"] = _ratio(out["disputes"] * 1000, out["households"])
+    out["success_rate"] = _ratio(out["resolved"], out["resolved"] + out["failed"])
+    if "complete_communities" in out:
+        out["station_completeness"] = _ratio(out["complete_communities"], out["communities"])
+    return out
+
+
+def station_completeness(stations: pd.DataFrame, communities: pd.DataFrame, key: str,
+                         grids: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per unit: ``communities`` and how many of them have all of 一老一少一普 (``complete_communities``).
+
+    For ``key="grid_code"`` each grid shows its own community (so the grid rows do not add up to the
+    district; the street and community rows do). ``grids`` is needed only for that key.
+    """
+    kinds = {k.value for k in ONE_OLD_ONE_YOUNG_ONE_GENERAL}
+    have = stations[stations["kind"].isin(kinds)].groupby("community_code")["kind"].nunique()
+    per = pd.DataFrame({"community_code": communities["code"].to_numpy(),
+                        "street_code": communities["street_code"].to_numpy()})
+    per["communities"] = 1
+    per["complete_communities"] = (per["community_code"].map(have).fillna(0) == len(kinds)).astype(int)
+    if key == "grid_code":
+        if grids is None:
+            raise ValueError("按网格统计一老一少一普完备率需要提供 grids")
+        flags = per.set_index("community_code")[["communities", "complete_communities"]]
+        out = flags.reindex(grids["community_code"].to_numpy()).set_axis(grids["code"].to_numpy())
+        out.index.name = key
+        return out.fillna(0).astype(int)
+    if key not in ("street_code", "community_code"):
+        raise ValueError(f"未知的汇总层级“{key}”，可选：{', '.join(UNIT_KEYS)}")
+    return per.groupby(key)[["communities", "complete_communities"]].sum()
+
+
+def monthly_disputes(disputes: pd.DataFrame, end: date, months: int = 12) -> pd.DataFrame:
+    """Cases reported per calendar month (the ``months`` months up to ``end``) and category.
+
+    Returns one row per month (index: "2026-05" …) and one column per category label, zeros filled.
+    """
+    first = (pd.Timestamp(end).to_period("M") - (months - 1))
+    labels = [str(first + i) for i in range(months)]
+    cols = [c.label for c in DisputeCategory]
+    if not len(disputes):
+        return pd.DataFrame(0, index=pd.Index(labels, name="月份"), columns=cols)
+    month = pd.to_datetime(disputes["reported_on"]).dt.to_period("M").astype(str)
+    cat = disputes["category"].map(DisputeCategory.labels())
+    table = pd.crosstab(month, cat).reindex(index=labels, columns=cols, fill_value=0)
+    table.index.name = "月份"
+    return table.astype(int)
+
+
+def renovation_pipeline(compounds: pd.DataFrame) -> pd.DataFrame:
+    """Compounds per plan year (rows; "未定" when none) and renovation status (columns, Chinese labels)."""
+    cols = [s.label for s in RenovationStatus]
+    if not len(compounds):
+        return pd.DataFrame(columns=cols, dtype=int)
+    year = compounds["plan_year"].map(lambda y: "未定" if pd.isna(y) else str(int(y)))
+    status = compounds["status"].map(RenovationStatus.labels())
+    table = pd.crosstab(year, status).reindex(columns=cols, fill_value=0)
+    table.index.name = "计划年度"
+    return table.astype(int)

@@ -135,6 +135,17 @@ DisputeStatus._title = "办理状态"
 OPEN_DISPUTE_STATUSES = (DisputeStatus.RECEIVED, DisputeStatus.MEDIATING)
 CLOSED_DISPUTE_STATUSES = (DisputeStatus.RESOLVED, DisputeStatus.FAILED, DisputeStatus.TRANSFERRED)
 
+
+class ClassifyMethod(Vocab):
+    """How a choropleth's class breaks are chosen (geo.classify.class_breaks)."""
+
+    QUANTILES = ("quantiles", "分位数")
+    NATURAL_BREAKS = ("natural_breaks", "自然断点")
+    EQUAL_INTERVAL = ("equal_interval", "等间距")
+
+
+ClassifyMethod._title = "分级方法"
+
 # Words used in several places of the UI and reports.
 DISTRICT_NAME = "鼓楼区"
 DISTRICT_CODE = "350102000000"

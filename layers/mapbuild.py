@@ -143,7 +143,8 @@ def add_layers(
     for key in keys:
         spec = LAYERS[key]
         m.add_child(spec.build(frames[key], **options))
-        sections.append(LegendSection(spec.label, tuple(spec.legend(**options)), spec.shape,
+        items = tuple(spec.legend_items(frames[key], **options))
+        sections.append(LegendSection(spec.section_title(**options), items, spec.shape,
                                       visible=options.get("show", True)))
     if sections:
         m.add_child(Legend(sections, position=legend_position), name="legend")

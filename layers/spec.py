@@ -1,7 +1,8 @@
 """What a map layer is: a key, a Chinese label, a builder and a legend; and the options they share.
 
 Every builder has the signature ``build(gdf, **options) -> folium.FeatureGroup`` and every legend
-``legend(**options) -> list[(label, colour)]``. The options are one shared, documented set
+``legend(**options) -> list[(label, colour)]`` (``legend(gdf, **options)`` for a layer with
+``frame_legend``, whose classes come from its data). The options are one shared, documented set
 (:data:`OPTIONS`), so the dashboard can pass the same keyword arguments to every layer; a
 misspelt option is an error naming the allowed ones, never silently ignored.
 """
@@ -28,6 +29,13 @@ OPTIONS: dict[str, str] = {
     "target_households": f"Standard grid size in households (default {_DEFAULTS.grid_target_households}).",
     "tolerance_m": "Polygon simplification tolerance in metres (default 3).",
     "show": "Whether the layer is visible when the map opens (default True).",
+    "value_column": "Choropleth: name of the numeric column of its frame that sets the colours (default \"value\").",
+    "value_label": "Choropleth: Chinese name of that indicator, e.g. 每千户纠纷数 (layer name, legend title, tooltip).",
+    "value_format": "Choropleth: Python format of a value, e.g. \"{:.1f}\" or \"{:.0%}\" (default: up to 2 decimals).",
+    "breaks_method": "Choropleth class breaks: quantiles / natural_breaks / equal_interval, or their Chinese labels "
+                     "(default quantiles; see geo.classify).",
+    "classes": "Choropleth: number of classes, 2 to the palette's length (default 5; fewer when values repeat).",
+    "palette": "Choropleth colours, light to dark: YlOrRd / Blues / Greens or a list of #RRGGBB (default YlOrRd).",
 }
 
 SWATCH_SHAPES = ("square", "line", "circle")
@@ -37,9 +45,12 @@ SWATCH_SHAPES = ("square", "line", "circle")
 class LayerSpec:
     """One overlay of the map.
 
-    ``key`` is also the name of the table (``data.schema``) whose frame the layer draws;
-    ``label`` is the Chinese name shown in the layer control and legend; ``shape`` is the legend
-    swatch: "square" (filled areas), "line" (outlines) or "circle" (points).
+    ``key`` is also the name of the table (``data.schema``) whose frame the layer draws (except
+    derived layers such as "choropleth"); ``label`` is the Chinese name shown in the layer control
+    and legend; ``shape`` is the legend swatch: "square" (filled areas), "line" (outlines) or
+    "circle" (points). ``title(**options)``, when given, names the layer instead of ``label`` (the
+    builder must name its FeatureGroup the same, so the legend follows the layer control);
+    ``frame_legend`` layers get their frame as the legend's first argument.
     """
 
     key: str
@@ -47,10 +58,20 @@ class LayerSpec:
     build: Callable[..., folium.FeatureGroup]
     legend: Callable[..., list[tuple[str, str]]]
     shape: str = "square"
+    title: Callable[..., str] | None = None
+    frame_legend: bool = False
 
     def __post_init__(self):
         if self.shape not in SWATCH_SHAPES:
             raise ValueError(f"图例形状“{self.shape}”无效，可选：{'、'.join(SWATCH_SHAPES)}")
+
+    def section_title(self, **options) -> str:
+        """The layer's name in the layer control and legend for these options (default ``label``)."""
+        return self.title(**options) if self.title is not None else self.label
+
+    def legend_items(self, gdf, **options) -> list[tuple[str, str]]:
+        """The legend's (label, colour) items; ``gdf`` (the layer's frame) is passed on when ``frame_legend``."""
+        return self.legend(gdf, **options) if self.frame_legend else self.legend(**options)
 
 
 def check_options(options: dict[str, Any]) -> None:

@@ -45,7 +45,7 @@ def test_first_run_fills_the_database_and_shows_district_kpis(app, sample_db):
             {"d": (as_of - timedelta(days=30)).isoformat()}).scalar()
         communities, grids = q("SELECT count(*) FROM communities"), q("SELECT count(*) FROM grids")
     shown = metrics(app)
-    assert shown["社区"] == f"{communities:,}" == "69"
+    assert shown["一老一少一普完备"] == f"{communities}/{communities} 个社区" == "69/69 个社区"
     assert shown["网格"] == f"{grids:,}"
     assert shown["户数"] == f"{households:,}"
     assert shown["常住人口"] == f"{population:,}" == "669,090"
@@ -76,7 +76,98 @@ def test_map_is_drawn_offline_with_the_communities(app):
 def test_overlays_can_be_switched(app):
     before = map_args(app)
     app.toggle(key="layer_compounds").set_value(True).run()
+    assert not app.exception
     after = map_args(app)
     compound_codes = re.compile(r"350102\d{6}C\d{3}")
     assert not compound_codes.search(before)
     assert len(set(compound_codes.findall(after))) == 867  # every sample compound is drawn
+
+
+# ---------------------------------------------------------------- drill-down
+
+DONGJIE, JUNMEN = "350102004000", "350102004001"
+
+
+def community_figures(db_url: str, code: str) -> dict[str, str]:
+    """The KPI figures of one community, queried independently of the app's code."""
+    with create_engine(db_url).connect() as conn:
+        row = conn.execute(text(
+            "SELECT sum(households), sum(population), count(*), sum(worker IS NULL) FROM grids "
+            "WHERE community_code = :c"), {"c": code}).one()
+        done, total = conn.execute(text(
+            "SELECT sum(status IN ('completed','managed')), count(*) FROM compounds WHERE community_code = :c"),
+            {"c": code}).one()
+    return {"户数": f"{row[0]:,}", "常住人口": f"{row[1]:,}", "网格": f"{row[2]:,}", "网格员空缺": f"{row[3]:,}",
+            "老旧小区改造完成率": f"{done / total:.1%}"}
+
+
+def select(at: AppTest, label: str, code: str) -> AppTest:
+    box = next(b for b in at.sidebar.selectbox if b.label == label)
+    return box.set_value(code).run()
+
+
+def test_selectors_drill_down_and_set_the_url(app, sample_db):
+    select(app, "街道（镇）", DONGJIE)
+    assert app.query_params["scope"] == DONGJIE
+    assert "东街街道" in app.title[0].value
+    select(app, "社区", JUNMEN)
+    assert not app.exception
+    assert app.query_params["scope"] == JUNMEN
+    shown = metrics(app)
+    for label, value in community_figures(sample_db, JUNMEN).items():
+        assert shown[label] == value, label
+    assert "军门社区" in app.title[0].value
+    crumbs = [b.label for b in app.button if b.key and b.key.startswith("crumb_")]
+    assert crumbs == ["鼓楼区", "› 东街街道"]
+
+
+def test_a_link_with_the_scope_reopens_the_same_view(sample_db, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", sample_db)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["scope"] = JUNMEN
+    at.run()
+    assert not at.exception
+    assert "军门社区" in at.title[0].value
+    assert {b.label: b.value for b in at.sidebar.selectbox}["社区"] == JUNMEN
+    shown = metrics(at)
+    for label, value in community_figures(sample_db, JUNMEN).items():
+        assert shown[label] == value, label
+
+
+def test_breadcrumb_and_back_go_up(app):
+    select(app, "街道（镇）", DONGJIE)
+    select(app, "社区", JUNMEN)
+    app.button(key="go_up").click().run()
+    assert app.query_params["scope"] == DONGJIE
+    app.button(key="crumb_district").click().run()
+    assert "scope" not in app.query_params
+    assert "鼓楼区" in app.title[0].value
+
+
+def test_an_unknown_scope_falls_back_to_the_district(sample_db, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", sample_db)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["scope"] = "350102999000"
+    at.run()
+    assert not at.exception and "鼓楼区" in at.title[0].value
+
+
+def test_a_click_on_a_map_polygon_drills_down(sample_db, monkeypatch):
+    import dashboard.mapview as mapview
+
+    clicks = iter([DONGJIE, JUNMEN])
+    current = {"code": None}
+
+    def fake_st_folium(m, **kwargs):
+        assert kwargs["returned_objects"] == ["last_active_drawing"]
+        return {"last_active_drawing": {"properties": {"code": current["code"]}}} if current["code"] else {}
+
+    monkeypatch.setattr(mapview, "st_folium", fake_st_folium)
+    monkeypatch.setenv("DATABASE_URL", sample_db)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for expected in clicks:
+        current["code"] = expected
+        at.run()
+        assert not at.exception
+        assert at.query_params["scope"] == expected
+    assert metrics(at)["户数"] == community_figures(sample_db, JUNMEN)["户数"]

@@ -82,8 +82,9 @@ def frames() -> dict[str, gpd.GeoDataFrame]:
         {"code": ["S1", "S2"], "name": ["军门居家养老服务站", XSS], "kind": ["elderly_home", "culture"],
          "street_code": [ST] * 2, "community_code": [C1, C2], "stars": [None, 5]},
         geometry=[Point(119.296, 26.0855), Point(119.3035, 26.0885)], crs=CRS)
+    choropleth = communities.assign(value=[2.5, 7.0, np.nan])
     return {"streets": streets, "communities": communities, "grids": grids, "compounds": compounds,
-            "stations": stations, "disputes": disputes(6)}
+            "stations": stations, "disputes": disputes(6), "choropleth": choropleth}
 
 
 def disputes(n: int, seed: int = 1) -> gpd.GeoDataFrame:

@@ -1,30 +1,44 @@
-"""态势图: the district on one map (four overlays, toggleable) with its KPIs beside it."""
+"""态势图: the scope on one map (children coloured by an indicator, overlays toggleable), its KPIs,
+the ranking of its children and its charts. Click a unit, or use the selectors, to drill down."""
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.context import setup_page
-from dashboard.kpi import compound_and_station_cards, dispute_cards, hierarchy_cards
-from dashboard.mapview import layer_controls, show_map
-from geo.rollup import Period, indicators, totals
+from dashboard.context import PERIODS, setup_page
+from dashboard.kpi import (
+    disputes_chart,
+    headline_cards,
+    pipeline_chart,
+    ranking_table,
+    station_table,
+)
+from dashboard.mapview import map_controls, show_map
+from dashboard.scope_ui import breadcrumb, period_selector, selectors
+from dashboard.stats import scope_stats
 
 
 def render() -> None:
     ctx = setup_page()
-    st.title("鼓楼区社区治理态势图")
-    period = Period.last_days(ctx.as_of, ctx.settings.recent_days)
-    st.caption(f"数据截至 {ctx.as_of:%Y年%m月%d日} · 统计周期 {period.start:%m月%d日}—{period.end:%m月%d日}")
-    keys, basemap = layer_controls(ctx)
-    frames = {name: ctx.layer(name) for name in ("grids", "compounds", "stations", "disputes")}
-    args = (frames["grids"], frames["compounds"], frames["stations"], frames["disputes"])
-    now = totals(indicators(*args, key="street_code", period=period, overdue_days=ctx.settings.overdue_days))
-    before = totals(indicators(*args, key="street_code", period=period.previous(),
-                               overdue_days=ctx.settings.overdue_days))
-    cols = st.columns(8)
-    hierarchy_cards(cols[:5], now, communities=len(ctx.layer("communities")))
-    dispute_cards(cols[5:], now, before, period, ctx.settings.overdue_days)
+    selectors(ctx)
+    period_selector(ctx)
+    keys, indicator, basemap = map_controls(ctx)
+    stats = scope_stats(ctx)
+    st.title(f"{ctx.units.name(ctx.scope)} · 社区治理态势")
+    breadcrumb(ctx)
+    p = ctx.period
+    st.caption(f"数据截至 {ctx.as_of:%Y年%m月%d日} · 统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），"
+               "变化量与前一等长周期比较 · 点击地图上的单元可逐级下钻")
+    headline_cards(stats, PERIODS[str(ctx.period_days)], ctx.settings.overdue_days)
     map_col, side_col = st.columns([7, 3], gap="medium")
     with map_col:
-        show_map(ctx, keys, basemap, period)
+        show_map(ctx, keys, indicator, basemap)
     with side_col:
-        compound_and_station_cards(now)
+        station_table(stats)
+    child = ctx.scope.child_level
+    if child is not None:
+        ranking_table(stats.children, "各" + ("街道（镇）" if child.value == "street" else child.label))
+    left, right = st.columns(2)
+    with left:
+        pipeline_chart(stats)
+    with right:
+        disputes_chart(stats)

@@ -1,0 +1,69 @@
+"""Ways to move through the hierarchy: breadcrumb, back button, sidebar selectors, period choice.
+
+Every control writes the scope into the URL through ``go_to``; widget keys carry the current scope,
+so the selectors always show the scope of the URL, whichever way the user got there.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.context import PERIOD_PARAM, PERIODS, PageContext, go_to
+from geo.scope import Scope
+from geo.vocab import Level
+
+ALL = ""  # the "全部" entry of a selector
+
+
+def breadcrumb(ctx: PageContext) -> None:
+    """鼓楼区 › 东街街道 › 军门社区 › 网格04 — every part above the current one goes back up."""
+    trail = ctx.units.trail(ctx.scope)
+    cols = st.columns([1] * len(trail) + [max(1, 8 - len(trail))], gap="small", vertical_alignment="center")
+    for i, (scope, name) in enumerate(trail):
+        label = name if i == 0 else f"› {name}"
+        if scope == ctx.scope:
+            cols[i].markdown(f"**{label}**")
+        else:
+            cols[i].button(label, key=f"crumb_{scope.code or 'district'}", type="tertiary",
+                           on_click=go_to, args=(scope,), help=f"回到{name}")
+    if ctx.scope.level is not Level.DISTRICT:
+        cols[-1].button("⬆ 返回上一级", key="go_up", on_click=go_to, args=(ctx.scope.parent(),))
+
+
+def _on_select(key: str, parent: Scope) -> None:
+    code = st.session_state[key]
+    go_to(Scope(code) if code else parent)
+
+
+def _selector(ctx: PageContext, label: str, parent: Scope, current: Scope | None) -> None:
+    """One selectbox listing the children of ``parent``; choosing one (or 全部) moves the scope."""
+    options = [ALL] + [s.code for s in ctx.units.children(parent)]
+    value = current.code if current is not None else ALL
+    key = f"select_{label}_{ctx.scope.code or 'district'}"
+    st.sidebar.selectbox(label, options, index=options.index(value), key=key,
+                         format_func=lambda c: ctx.units.names.get(c, c) if c else "全部",
+                         on_change=_on_select, args=(key, parent))
+
+
+def selectors(ctx: PageContext) -> None:
+    """Sub-district → community → grid selectors, each shown once its parent is chosen."""
+    st.sidebar.subheader("范围")
+    chain = ctx.scope.chain()  # district, street?, community?, grid?
+    for depth, label in enumerate(("街道（镇）", "社区", "网格")):
+        parent = chain[depth] if depth < len(chain) else None
+        if parent is None:
+            break
+        current = chain[depth + 1] if depth + 1 < len(chain) else None
+        _selector(ctx, label, parent, current)
+
+
+def _on_period(key: str) -> None:
+    st.query_params[PERIOD_PARAM] = st.session_state[key]
+
+
+def period_selector(ctx: PageContext) -> None:
+    """The dispute period (ending on the data cut-off day)."""
+    key = f"period_{ctx.period_days}"
+    options = list(PERIODS)
+    st.sidebar.selectbox("统计周期", options, index=options.index(str(ctx.period_days)), key=key,
+                         format_func=PERIODS.get, on_change=_on_period, args=(key,),
+                         help=f"截至数据最新日期 {ctx.as_of:%Y-%m-%d}；变化量与前一个等长周期比较。")
