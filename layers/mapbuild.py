@@ -8,6 +8,10 @@ Typical use (the dashboard)::
                ["communities", "streets", "disputes"], level="district", units=communities)
     st_folium(m, returned_objects=["last_active_drawing"], ...)
 
+    # or, for a drill-down map, the child units filled by an indicator (a click returns properties["code"]):
+    add_layers(m, {"choropleth": communities.assign(value=rates), "streets": streets}, level="street",
+               value_column="value", value_label="每千户纠纷数", value_format="{:.1f}")
+
 Coordinates are WGS84 lon/lat (EPSG:4326) throughout; a map on the Amap basemap shifts every frame
 to GCJ-02 itself. Call ``add_layers`` once per map: it adds the legend and the layer control.
 """
