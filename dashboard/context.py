@@ -20,6 +20,7 @@ from geo.settings import Settings, get_settings
 from geo.vocab import SAMPLE_NOTICE
 
 SCOPE_PARAM, PERIOD_PARAM = "scope", "period"
+APP_TITLE = "鼓楼区社区治理态势图"
 PERIODS = {"30": "近30天", "90": "近90天", "365": "近12个月"}
 
 
@@ -92,6 +93,7 @@ def setup_page() -> PageContext:
     units = _hierarchy(settings.db_url, version)
     scope = _scope_from_url(units)
     as_of = data_as_of(_layer(settings.db_url, "disputes", "", version))
+    st.sidebar.markdown(f"### {APP_TITLE}")
     if holds_sample(engine):
         st.sidebar.warning(SAMPLE_NOTICE, icon="ℹ️")
     return PageContext(settings, version, scope, as_of, _period_days(), units)

@@ -5,6 +5,7 @@ script; a click on a child polygon moves the scope to that unit.
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import folium
@@ -118,7 +119,9 @@ def _clicked_child(ctx: PageContext, value: dict | None) -> Scope | None:
 def show_map(ctx: PageContext, keys: list[str], indicator: str, basemap: str) -> None:
     """Draw the scope's map; a click on a child polygon drills down to it."""
     _serve_assets()
-    m = scope_map(ctx, tuple(keys), indicator, basemap)
+    # st_folium renders the map it is given, and a folium map renders differently the first time than
+    # afterwards; a fresh copy of the cached map keeps its component key stable across reruns.
+    m = copy.deepcopy(scope_map(ctx, tuple(keys), indicator, basemap))
     value = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"],
                       key=f"map_{ctx.scope.code or 'district'}")
     target = _clicked_child(ctx, value)

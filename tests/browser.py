@@ -112,6 +112,7 @@ def map_paths(page, at_least: int, timeout_ms: int = 60_000):
     deadline = time.monotonic() + timeout_ms / 1000
     while frame.locator("path.leaflet-interactive").count() < at_least and time.monotonic() < deadline:
         time.sleep(0.3)
+    time.sleep(1.0)  # let Leaflet finish fitting the view (zoom animation) before anyone looks or clicks
     return frame
 
 

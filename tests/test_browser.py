@@ -3,9 +3,24 @@ from __future__ import annotations
 
 import pytest
 
-from layers.boundaries import COMMUNITY_COLOR, STREET_COLOR
-from tests.browser import browser_page, chromium_missing, map_paths, running_app, screenshot, wait_idle
+from layers.boundaries import COMMUNITY_COLOR
+from tests.browser import (
+    MAP_IFRAME,
+    browser_page,
+    chromium_missing,
+    map_paths,
+    running_app,
+    screenshot,
+    wait_idle,
+)
 from tests.conftest import skip_or_fail
+
+_DBS: dict[str, str] = {}
+
+
+def app_url_db(url: str) -> str:
+    """The database URL of the app running at ``url``."""
+    return _DBS[url]
 
 
 @pytest.fixture(scope="module")
@@ -13,7 +28,9 @@ def app_url(tmp_path_factory):
     why = chromium_missing()
     if why:
         skip_or_fail(why, "REQUIRE_BROWSER")
-    with running_app(tmp_path_factory.mktemp("browser") / "app.db") as url:
+    db = tmp_path_factory.mktemp("browser") / "app.db"
+    with running_app(db) as url:
+        _DBS[url] = f"sqlite:///{db}"
         yield url
 
 
@@ -26,10 +43,78 @@ def test_district_map_draws_offline_with_all_communities(app_url):
         shot = screenshot(page, "situation-district.png")
         paths = frame.locator("path.leaflet-interactive")
         assert frame.locator(f"path.leaflet-interactive[stroke='{COMMUNITY_COLOR}']").count() == 69
-        assert frame.locator(f"path.leaflet-interactive[stroke='{STREET_COLOR}']").count() == 10
-        assert paths.count() >= 69 + 10 + 500  # and the grids
+        assert frame.locator("path.leaflet-interactive[stroke='#ffffff'][fill-opacity='0.75']").count() == 10  # sub-districts, coloured
+        assert paths.count() >= 69 + 10
         assert external == [], f"requests to other hosts: {external[:5]}"
         assert page.get_by_text("鼓楼区社区治理态势图").first.is_visible()
         assert page.locator("[data-testid='stMetricValue']").filter(has_text="669,090").count() == 1
         assert not page.locator("[data-testid='stException']").count()
         assert shot.stat().st_size > 50_000
+
+
+DONGJIE, JUNMEN = "350102004000", "350102004001"
+
+
+def _click_unit(page, frame, polygon) -> None:
+    """Click the map inside ``polygon`` (EPSG:4326) where the topmost element is a filled unit polygon."""
+    from shapely import points
+
+    page.mouse.move(1, 1)  # no hover highlight on the polygon we look for
+    page.wait_for_timeout(300)
+    box = page.locator(MAP_IFRAME).first.bounding_box()
+    inner = polygon.buffer(-0.0004)
+    candidates = [inner.representative_point(), inner.centroid] + list(
+        points([[x, y] for x in _steps(inner.bounds[0], inner.bounds[2]) for y in _steps(inner.bounds[1], inner.bounds[3])]))
+    for p in candidates:
+        if not inner.contains(p):
+            continue
+        xy = frame.locator("body").evaluate(
+            "(b, ll) => { const p = window.map_div.latLngToContainerPoint(ll);"
+            " const el = document.elementFromPoint(p.x, p.y);"
+            " return el && el.matches(\"path.leaflet-interactive[stroke='#ffffff'][fill-opacity='0.75']\") ? [p.x, p.y] : null; }",
+            [p.y, p.x])
+        if xy:
+            page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+            return
+    raise AssertionError("no clickable spot found inside the unit")
+
+
+def _steps(lo: float, hi: float, n: int = 7) -> list[float]:
+    return [lo + (hi - lo) * (i + 0.5) / n for i in range(n)]
+
+
+def _kpi(page, label: str) -> str:
+    card = page.locator("[data-testid='stMetric']").filter(has=page.get_by_text(label, exact=True)).first
+    return card.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_click_sub_district_then_community_drills_down(app_url):
+    from data.store import engine_for, read_layer
+    from geo.scope import Scope
+
+    with browser_page(1600, 1400) as (page, external):  # tall enough to click the map without scrolling
+        page.goto(app_url, wait_until="domcontentloaded")
+        wait_idle(page)
+        frame = map_paths(page, at_least=79)
+        db = engine_for(app_url_db(app_url))  # filled by the app's first run
+        streets = read_layer(db, "streets")
+        communities = read_layer(db, "communities", Scope(DONGJIE))
+        grids = read_layer(db, "grids", Scope(JUNMEN))
+        district_households = _kpi(page, "户数")
+        _click_unit(page, frame, streets.set_index("code").geometry[DONGJIE])
+        page.get_by_role("heading", name="东街街道").first.wait_for(timeout=30_000)
+        wait_idle(page)
+        frame = map_paths(page, at_least=len(communities))
+        screenshot(page, "drill-1-dongjie.png")
+        assert "scope=" + DONGJIE in page.url
+        _click_unit(page, frame, communities.set_index("code").geometry[JUNMEN])
+        page.get_by_role("heading", name="军门社区").first.wait_for(timeout=30_000)
+        wait_idle(page)
+        map_paths(page, at_least=len(grids))
+        screenshot(page, "drill-2-junmen.png")
+        assert "scope=" + JUNMEN in page.url
+        crumbs = page.locator("[data-testid='stMain']").inner_text()
+        assert "鼓楼区" in crumbs and "› 东街街道" in crumbs and "› 军门社区" in crumbs
+        assert _kpi(page, "户数") == f"{int(grids['households'].sum()):,}" != district_households
+        assert _kpi(page, "网格") == str(len(grids))
+        assert external == []
