@@ -149,6 +149,8 @@ LABEL_CSS = """
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; pointer-events: none; }
 .gl-label.gl-street span { font-size: 14px; font-weight: bold; color: #1a237e; }
 .gl-label.gl-grid span { font-size: 11px; color: #37474f; }
+.gl-label.gl-choropleth span { font-size: 13px; font-weight: bold; color: #102027;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff, 0 0 4px #fff; }
 .gl-popup table { border-collapse: collapse; margin-top: 4px; }
 .gl-popup th { text-align: left; font-weight: normal; color: #607d8b; padding: 1px 8px 1px 0; }
 .gl-popup td { padding: 1px 0; }
