@@ -7,7 +7,7 @@ the audit log, whose highest id is the data version used as a cache key.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -200,7 +200,7 @@ def audit(conn, actor: str, action: str, table_name: str, record_code: str | Non
           before: dict | None, after: dict | None) -> None:
     """Append one audit-log entry inside the caller's transaction."""
     conn.execute(insert(schema.audit_log).values(
-        at=datetime.now(timezone.utc), actor=actor, action=action, table_name=table_name,
+        at=datetime.now(UTC), actor=actor, action=action, table_name=table_name,
         record_code=record_code,
         before=None if before is None else json.dumps(before, ensure_ascii=False, default=str),
         after=None if after is None else json.dumps(after, ensure_ascii=False, default=str),

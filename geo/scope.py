@@ -66,7 +66,7 @@ class Scope:
         i = order.index(self.level)
         return order[i + 1] if i + 1 < len(order) else None
 
-    def parent(self) -> "Scope":
+    def parent(self) -> Scope:
         """The scope one level up (the district's parent is the district)."""
         if self.level is Level.GRID:
             return Scope(self.code[:12])
@@ -74,7 +74,7 @@ class Scope:
             return Scope(street_of(self.code))
         return Scope()
 
-    def chain(self) -> list["Scope"]:
+    def chain(self) -> list[Scope]:
         """District first, this scope last."""
         out = [self]
         while out[-1].level is not Level.DISTRICT:

@@ -26,7 +26,8 @@ class Settings:
     fill_sample: bool = _doc(True, "Fill an empty database with the sample district on first run.")
     basemap: str = _doc("none", "Default basemap: none (offline), osm, amap, tianditu.")
     tianditu_key: str = _doc("", "Tianditu token; the Tianditu basemap is offered only when set.")
-    asset_mode: str = _doc("url", "How maps in the app get Leaflet: url (files served by the app under /app/static), data (sent as data: links).")
+    asset_mode: str = _doc(
+        "url", "How maps in the app get Leaflet: url (files served by the app under /app/static), data (data: links).")
     overdue_days: int = _doc(30, "An open dispute older than this many days is overdue.")
     grid_target_households: int = _doc(500, "Standard size of a grid, in households.")
     recent_days: int = _doc(30, "Length of the 'recent' period for dispute KPIs, in days.")
@@ -42,7 +43,7 @@ class Settings:
         return {f.name: f.metadata["doc"] for f in fields(cls)}
 
     @classmethod
-    def load(cls, overrides: dict | None = None, environ: dict | None = None) -> "Settings":
+    def load(cls, overrides: dict | None = None, environ: dict | None = None) -> Settings:
         """Defaults, then environment variables (KEY in upper case), then ``overrides``."""
         env = os.environ if environ is None else environ
         values = {}

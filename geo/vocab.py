@@ -19,7 +19,7 @@ class Vocab(str, Enum):
         return obj
 
     @classmethod
-    def from_label(cls, text: str) -> "Vocab":
+    def from_label(cls, text: str) -> Vocab:
         """Member whose value or Chinese label equals ``text``; ValueError naming the allowed labels."""
         for m in cls:
             if text in (m.value, m.label):

@@ -16,6 +16,7 @@ from tests.browser import (
 from tests.conftest import skip_or_fail
 
 _DBS: dict[str, str] = {}
+CHOROPLETH_PATH = "path.leaflet-interactive[stroke='#ffffff'][fill-opacity='0.75']"
 
 
 def app_url_db(url: str) -> str:
@@ -43,7 +44,7 @@ def test_district_map_draws_offline_with_all_communities(app_url):
         shot = screenshot(page, "situation-district.png")
         paths = frame.locator("path.leaflet-interactive")
         assert frame.locator(f"path.leaflet-interactive[stroke='{COMMUNITY_COLOR}']").count() == 69
-        assert frame.locator("path.leaflet-interactive[stroke='#ffffff'][fill-opacity='0.75']").count() == 10  # sub-districts, coloured
+        assert frame.locator(CHOROPLETH_PATH).count() == 10  # the sub-districts, coloured by an indicator
         assert paths.count() >= 69 + 10
         assert external == [], f"requests to other hosts: {external[:5]}"
         assert page.get_by_text("鼓楼区社区治理态势图").first.is_visible()
@@ -63,15 +64,16 @@ def _click_unit(page, frame, polygon) -> None:
     page.wait_for_timeout(300)
     box = page.locator(MAP_IFRAME).first.bounding_box()
     inner = polygon.buffer(-0.0004)
-    candidates = [inner.representative_point(), inner.centroid] + list(
-        points([[x, y] for x in _steps(inner.bounds[0], inner.bounds[2]) for y in _steps(inner.bounds[1], inner.bounds[3])]))
+    minx, miny, maxx, maxy = inner.bounds
+    grid = points([[x, y] for x in _steps(minx, maxx) for y in _steps(miny, maxy)])
+    candidates = [inner.representative_point(), inner.centroid, *grid]
     for p in candidates:
         if not inner.contains(p):
             continue
         xy = frame.locator("body").evaluate(
             "(b, ll) => { const p = window.map_div.latLngToContainerPoint(ll);"
             " const el = document.elementFromPoint(p.x, p.y);"
-            " return el && el.matches(\"path.leaflet-interactive[stroke='#ffffff'][fill-opacity='0.75']\") ? [p.x, p.y] : null; }",
+            f" return el && el.matches(\"{CHOROPLETH_PATH}\") ? [p.x, p.y] : null; }}",
             [p.y, p.x])
         if xy:
             page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])

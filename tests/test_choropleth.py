@@ -326,7 +326,9 @@ _HOOK_CLICKS_JS = """name => {
     for (const id in map._layers) {
         const l = map._layers[id];
         if (l && typeof l.on === "function") {
-            l.on("click", e => { if (e.layer && typeof e.layer.toGeoJSON === "function") window.__drawing = e.layer.toGeoJSON(); });
+            l.on("click", e => {
+                if (e.layer && typeof e.layer.toGeoJSON === "function") window.__drawing = e.layer.toGeoJSON();
+            });
         }
     }
 }"""

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from data import schema
 from data.store import current_revision, data_version, engine_for, is_empty, migrate, read_layer, write_frames
@@ -120,7 +121,7 @@ def test_every_write_moves_the_data_version(engine):
 def test_failed_write_leaves_nothing(engine):
     frames = tiny_district()
     frames["disputes"] = frames["disputes"].assign(code=["JF1", "JF1"])  # duplicate key fails the insert
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         write_frames(engine, frames, actor="测试", action="insert")
     assert is_empty(engine) and data_version(engine) == 0
 
