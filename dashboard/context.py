@@ -61,6 +61,11 @@ class PageContext:
         return _layer(self.settings.db_url, name, s.code, self.version)
 
 
+def engine(ctx: PageContext):
+    """The database engine of the page (for writes; reads go through ``ctx.layer``)."""
+    return _open(ctx.settings.db_url, ctx.settings)
+
+
 def _scope_from_url(units: Hierarchy) -> Scope:
     """The scope named in the URL; an unknown or malformed code falls back to the district, with a message."""
     code = st.query_params.get(SCOPE_PARAM, "")

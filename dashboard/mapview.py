@@ -41,7 +41,7 @@ UNIT_TABLE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMM
 
 
 @st.cache_resource
-def _serve_assets() -> None:
+def serve_assets() -> None:
     """Copy Leaflet's files from the installed XStatic packages into the app's static folder, once."""
     copy_assets(ROOT / "static" / "vendor")
 
@@ -118,7 +118,7 @@ def _clicked_child(ctx: PageContext, value: dict | None) -> Scope | None:
 
 def show_map(ctx: PageContext, keys: list[str], indicator: str, basemap: str) -> None:
     """Draw the scope's map; a click on a child polygon drills down to it."""
-    _serve_assets()
+    serve_assets()
     # st_folium renders the map it is given, and a folium map renders differently the first time than
     # afterwards; a fresh copy of the cached map keeps its component key stable across reruns.
     m = copy.deepcopy(scope_map(ctx, tuple(keys), indicator, basemap))

@@ -1,0 +1,45 @@
+"""老旧小区改造: the renovation workspace of a sub-district office — pipeline, planner, editing."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.context import setup_page
+from dashboard.renovation.editor import editor
+from dashboard.renovation.pipeline import by_type_and_year, detail, filtered, ledger, show_compounds_map, status_cards
+from dashboard.renovation.planner import planner
+from dashboard.scope_ui import breadcrumb, selectors
+
+
+def render() -> None:
+    ctx = setup_page()
+    selectors(ctx)
+    st.title(f"{ctx.units.name(ctx.scope)} · 老旧小区改造")
+    breadcrumb(ctx)
+    table = ledger(ctx)
+    progress, plan, edit = st.tabs(["改造进度", "改造计划", "台账编辑"])
+    with progress:
+        status_cards(table)
+        by_type_and_year(ctx, table)
+        left, right = st.columns([1, 1], gap="medium")
+        with left:
+            show_compounds_map(ctx)
+        with right:
+            shown = filtered(table)
+            st.dataframe(shown, hide_index=True, width="stretch", height=420,
+                         column_config={"编码": None, "预算（万元）": st.column_config.NumberColumn(format="%.1f")})
+            st.caption(f"共 {len(shown)} 个小区（点击列名排序）")
+        code = _compound_picker(table, "detail_compound", "查看小区详情")
+        if code:
+            detail(ctx, code)
+    with plan:
+        planner(ctx, table)
+    with edit:
+        code = _compound_picker(table, "edit_compound", "选择要编辑的小区")
+        if code:
+            editor(ctx, code)
+
+
+def _compound_picker(table, key: str, label: str) -> str | None:
+    options = table["编码"].tolist()
+    names = dict(zip(table["编码"], table["小区名称"] + "（" + table["所属社区"] + "）"))
+    return st.selectbox(label, options, index=None, format_func=names.get, key=key, placeholder="输入小区名称搜索…")

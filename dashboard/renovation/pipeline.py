@@ -1,0 +1,112 @@
+"""改造进度: compounds by status and type, by plan year, on a map, in a filterable table, one in detail."""
+from __future__ import annotations
+
+import copy
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard.context import PageContext
+from dashboard.mapview import STATIC_PREFIX, serve_assets
+from geo.nearby import disputes_near, stations_within, twelve_months_before
+from geo.rollup import renovation_pipeline
+from geo.scope import DISTRICT
+from geo.vocab import Level, RenovationStatus, RenovationType
+from layers.assets import streamlit_mode
+from layers.mapbuild import add_layers, build_map
+
+WALK_M, NEAR_M = 500, 300
+OUTLINE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
+
+
+def ledger(ctx: PageContext) -> pd.DataFrame:
+    """The compounds of the scope as a table with Chinese headers (also the Excel sheet)."""
+    c = ctx.layer("compounds")
+    names = ctx.units.names
+    return pd.DataFrame({
+        "编码": c["code"], "小区名称": c["name"], "所属街道": c["street_code"].map(names),
+        "所属社区": c["community_code"].map(names), "建成年份": c["built_year"], "楼栋数": c["buildings"],
+        "户数": c["households"], "物业管理": c["has_property_mgmt"].map({True: "有", False: "无"}),
+        "改造状态": c["status"].map(RenovationStatus.labels()), "改造类型": c["reno_type"].map(RenovationType.labels()),
+        "计划年度": c["plan_year"], "预算（万元）": c["budget_wan"],
+        "开工日期": pd.to_datetime(c["started_on"]).dt.date, "完工日期": pd.to_datetime(c["completed_on"]).dt.date,
+    })
+
+
+def status_cards(table: pd.DataFrame) -> None:
+    counts = table["改造状态"].value_counts()
+    cols = st.columns(len(RenovationStatus) + 1)
+    cols[0].metric("老旧小区", f"{len(table):,} 个", help=f"涉及 {int(table['户数'].sum()):,} 户")
+    for col, s in zip(cols[1:], RenovationStatus):
+        col.metric(s.label, f"{int(counts.get(s.label, 0)):,}")
+
+
+def by_type_and_year(ctx: PageContext, table: pd.DataFrame) -> None:
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown("**按状态与改造类型**")
+        cross = pd.crosstab(table["改造状态"], table["改造类型"].fillna("未定"))
+        order = [s.label for s in RenovationStatus if s.label in cross.index]
+        st.dataframe(cross.reindex(order), width="stretch")
+    with right:
+        st.markdown("**按计划年度**")
+        st.bar_chart(renovation_pipeline(ctx.layer("compounds")), height=260,
+                     color=[s.color for s in RenovationStatus], x_label="计划年度", y_label="小区数")
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={PageContext: lambda c: (
+    c.settings.db_url, c.version, c.scope.code)})
+def compounds_map(ctx: PageContext) -> folium.Map:
+    outline = OUTLINE[ctx.scope.level]
+    frames = {outline: ctx.layer(outline), "compounds": ctx.layer("compounds")}
+    m = build_map(frames[outline].total_bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
+                  prefix=STATIC_PREFIX, settings=ctx.settings)
+    add_layers(m, frames, list(frames), level=ctx.scope.level.value)
+    return m
+
+
+def show_compounds_map(ctx: PageContext) -> None:
+    serve_assets()
+    st_folium(copy.deepcopy(compounds_map(ctx)), height=520, use_container_width=True, returned_objects=[],
+              key=f"reno_map_{ctx.scope.code or 'district'}")
+
+
+def filtered(table: pd.DataFrame) -> pd.DataFrame:
+    """Filters above the table: status, type, property management, name."""
+    cols = st.columns([3, 2, 1, 2])
+    statuses = cols[0].multiselect("改造状态", [s.label for s in RenovationStatus], key="f_status", placeholder="全部")
+    types = cols[1].multiselect("改造类型", [t.label for t in RenovationType], key="f_type", placeholder="全部")
+    pm = cols[2].selectbox("物业管理", ["全部", "有", "无"], key="f_pm")
+    text = cols[3].text_input("小区名称包含", key="f_name")
+    keep = pd.Series(True, index=table.index)
+    if statuses:
+        keep &= table["改造状态"].isin(statuses)
+    if types:
+        keep &= table["改造类型"].isin(types)
+    if pm != "全部":
+        keep &= table["物业管理"] == pm
+    if text:
+        keep &= table["小区名称"].str.contains(text, regex=False, na=False)
+    return table[keep]
+
+
+def detail(ctx: PageContext, code: str) -> None:
+    """One compound: its record, stations within walking distance, disputes nearby in the last 12 months."""
+    row = ctx.layer("compounds").set_index("code").loc[[code]]
+    point = row.geometry.iloc[0]
+    stations = stations_within(point, ctx.layer("stations", DISTRICT), WALK_M)
+    disputes = disputes_near(point, ctx.layer("disputes", DISTRICT), NEAR_M, since=twelve_months_before(ctx.as_of),
+                             until=ctx.as_of)
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{WALK_M} 米步行范围内的服务站点（{len(stations)} 个）**")
+        st.dataframe(pd.DataFrame({"站点": stations["name"], "类型": stations["kind_label"],
+                                   "距离（米）": stations["distance_m"].round(0)}), hide_index=True, width="stretch")
+    with right:
+        st.markdown(f"**周边 {NEAR_M} 米近 12 个月矛盾纠纷（{len(disputes)} 件）**")
+        st.dataframe(pd.DataFrame({"受理日期": pd.to_datetime(disputes["reported_on"]).dt.date,
+                                   "类别": disputes["category_label"], "状态": disputes["status_label"],
+                                   "地址": disputes["address"], "距离（米）": disputes["distance_m"].round(0)}),
+                     hide_index=True, width="stretch")

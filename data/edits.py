@@ -1,0 +1,109 @@
+"""Editing one compound's renovation fields: validated, optimistically locked, audited.
+
+Every save runs in one transaction: read the row (locked: ``BEGIN IMMEDIATE`` on SQLite,
+``SELECT … FOR UPDATE`` on PostgreSQL), check its version, validate the edit with
+``geo.lifecycle``, ``UPDATE … SET version = version + 1 WHERE code = :code AND version = :expected``,
+and append one audit-log entry holding only the changed fields. A stale version is refused with
+``ConflictError``; nothing is ever silently overwritten.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select, update
+
+from data import schema
+from data.store import audit, read_audit
+from geo.errors import ConflictError, DataValidationError, GuloError
+from geo.lifecycle import changed_fields, describe_change, district_today, normalise_changes, validate_compound_edit
+
+_COLUMNS = [c for c in schema.compounds.c if c.name != "geom"]
+
+
+def _begin_locked(conn: Connection) -> None:
+    """On SQLite take the write lock now, so read-validate-update is one serialised step."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _read_row(conn: Connection, code: str) -> dict | None:
+    """The compound's columns (without geometry) as a dict, row-locked on PostgreSQL; None when absent."""
+    t = schema.compounds
+    row = conn.execute(select(*_COLUMNS).where(t.c.code == code).with_for_update()).mappings().first()
+    return None if row is None else dict(row)
+
+
+def _conflict(code: str, current: int | None) -> ConflictError:
+    if current is None:
+        return ConflictError(f"小区“{code}”已不存在（可能已被他人删除），您的修改未保存")
+    return ConflictError(f"该小区已被他人修改（当前版本 {current}），请刷新后重试；您的修改未保存")
+
+
+def _check(before: dict | None, code: str, changes: dict, expected_version: int, today: date) -> dict:
+    """Raise for a missing row, a stale version or an invalid edit; return the normalised changes."""
+    if before is None:
+        raise GuloError(f"找不到小区“{code}”")
+    if before["version"] != expected_version:
+        raise _conflict(code, before["version"])
+    problems = validate_compound_edit(before, changes, today)
+    if problems:
+        raise DataValidationError("修改未保存：" + "；".join(problems),
+                                  [(code, p.split("：", 1)[0], None, p) for p in problems])
+    return normalise_changes(changes)[0]
+
+
+def update_compound(engine: Engine, code: str, changes: dict, expected_version: int, actor: str,
+                    today: date | None = None) -> dict:
+    """Apply ``changes`` to compound ``code`` if it is still at ``expected_version``; return the new row.
+
+    ``changes`` maps editable fields (status, plan_year, budget_wan 万元, started_on, completed_on,
+    reno_type) to new values; see ``geo.lifecycle.normalise_changes`` for accepted forms. ``today``
+    (default: today in Fuzhou, UTC+8) bounds the completion date. Raises ``DataValidationError`` listing
+    every problem, ``ConflictError`` when someone else saved first, ``GuloError`` for an unknown
+    code. An edit that changes nothing writes nothing and returns the row as it is. The returned
+    dict has every column except the geometry.
+    """
+    today = today or district_today()
+    with engine.begin() as conn:
+        _begin_locked(conn)
+        before = _read_row(conn, code)
+        clean = _check(before, code, changes, expected_version, today)
+        diff = changed_fields(before, clean)
+        if not diff:
+            return before
+        _conditional_update(conn, code, {f: new for f, (_, new) in diff.items()}, expected_version)
+        audit(conn, actor, "update", "compounds", code,
+              {f: old for f, (old, _) in diff.items()}, {f: new for f, (_, new) in diff.items()})
+        return _read_row(conn, code)
+
+
+def _conditional_update(conn: Connection, code: str, values: dict, expected_version: int) -> None:
+    """UPDATE only while the row is still at ``expected_version``; ConflictError when it is not."""
+    t = schema.compounds
+    result = conn.execute(
+        update(t).where(t.c.code == code, t.c.version == expected_version)
+        .values(**values, version=t.c.version + 1)
+    )
+    if result.rowcount != 1:
+        current = conn.execute(select(t.c.version).where(t.c.code == code)).scalar()
+        raise _conflict(code, current)
+
+
+def compound_history(engine: Engine, code: str, limit: int = 500) -> pd.DataFrame:
+    """Audit entries of compound ``code``, newest first.
+
+    Columns: id, at (UTC), actor, action, before and after (decoded JSON dicts of the changed
+    fields; None when absent) and summary (one Chinese line, e.g. ``改造状态：已纳入计划 → 施工中``).
+    An empty frame with those columns when the compound has no history.
+    """
+    log = read_audit(engine, code, limit=limit)
+    columns = ["id", "at", "actor", "action", "before", "after", "summary"]
+    if log.empty:
+        return pd.DataFrame(columns=columns)
+    log = log[log["table_name"] == "compounds"].reset_index(drop=True)
+    decoded = {col: [json.loads(v) if isinstance(v, str) else None for v in log[col]] for col in ("before", "after")}
+    log = log.assign(before=pd.Series(decoded["before"], dtype=object), after=pd.Series(decoded["after"], dtype=object))
+    log["summary"] = [describe_change(b, a) for b, a in zip(log["before"], log["after"])]
+    return log[columns]
