@@ -95,7 +95,8 @@ def build_map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=13, tiles=None, height=height,
         prefer_canvas=False, attribution_control=bool(choice.tiles), zoom_control=True,
     )
-    m.options.update(max_zoom=MAX_ZOOM, min_zoom=MIN_ZOOM, zoom_snap=0.25, zoom_delta=0.5)
+    # No zoom animation: the initial fitBounds must not be left half-animated in a hidden or resized frame.
+    m.options.update(max_zoom=MAX_ZOOM, min_zoom=MIN_ZOOM, zoom_snap=0.25, zoom_delta=0.5, zoom_animation=False)
     configure_assets(m, normalise_mode(asset_mode), prefix)
     add_basemap(m, basemap, settings)
     m.add_child(HeaderStyle("map", MAP_CSS))

@@ -10,14 +10,17 @@ from dashboard.renovation.planner import planner
 from dashboard.scope_ui import breadcrumb, selectors
 
 
+VIEWS = ("改造进度", "改造计划", "台账编辑")  # only the chosen view is computed
+
+
 def render() -> None:
     ctx = setup_page()
     selectors(ctx)
     st.title(f"{ctx.units.name(ctx.scope)} · 老旧小区改造")
     breadcrumb(ctx)
     table = ledger(ctx)
-    progress, plan, edit = st.tabs(["改造进度", "改造计划", "台账编辑"])
-    with progress:
+    view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="reno_view", label_visibility="collapsed") or VIEWS[0]
+    if view == VIEWS[0]:
         status_cards(table)
         by_type_and_year(ctx, table)
         left, right = st.columns([1, 1], gap="medium")
@@ -31,9 +34,9 @@ def render() -> None:
         code = _compound_picker(table, "detail_compound", "查看小区详情")
         if code:
             detail(ctx, code)
-    with plan:
+    elif view == VIEWS[1]:
         planner(ctx, table)
-    with edit:
+    else:
         code = _compound_picker(table, "edit_compound", "选择要编辑的小区")
         if code:
             editor(ctx, code)

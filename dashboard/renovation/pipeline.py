@@ -69,13 +69,14 @@ def compounds_map(ctx: PageContext) -> folium.Map:
 
 def show_compounds_map(ctx: PageContext) -> None:
     serve_assets()
-    st_folium(copy.deepcopy(compounds_map(ctx)), height=520, use_container_width=True, returned_objects=[],
+    st_folium(copy.deepcopy(compounds_map(ctx)), height=520, use_container_width=True,
+              returned_objects=["last_object_clicked_tooltip"],
               key=f"reno_map_{ctx.scope.code or 'district'}")
 
 
 def filtered(table: pd.DataFrame) -> pd.DataFrame:
     """Filters above the table: status, type, property management, name."""
-    cols = st.columns([3, 2, 1, 2])
+    cols = st.columns([3, 3, 2, 3])
     statuses = cols[0].multiselect("改造状态", [s.label for s in RenovationStatus], key="f_status", placeholder="全部")
     types = cols[1].multiselect("改造类型", [t.label for t in RenovationType], key="f_type", placeholder="全部")
     pm = cols[2].selectbox("物业管理", ["全部", "有", "无"], key="f_pm")
