@@ -120,3 +120,20 @@ def test_click_sub_district_then_community_drills_down(app_url):
         assert _kpi(page, "户数") == f"{int(grids['households'].sum()):,}" != district_households
         assert _kpi(page, "网格") == str(len(grids))
         assert external == []
+
+
+def test_renovation_workspace_for_dongjie(app_url):
+    with browser_page(1600, 1400) as (page, external):
+        page.goto(app_url + f"/renovation?scope={DONGJIE}", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="东街街道").first.wait_for(timeout=90_000)
+        wait_idle(page)
+        frame = map_paths(page, at_least=4 + 40)  # the 4 community outlines and the compounds
+        assert frame.locator("path.leaflet-interactive").count() >= 4 + 40
+        screenshot(page, "renovation-dongjie-progress.png")
+        page.get_by_text("改造计划", exact=True).first.click()
+        page.get_by_text("建议改造小区").first.wait_for(timeout=60_000)
+        wait_idle(page)
+        screenshot(page, "renovation-dongjie-planner.png")
+        assert page.get_by_text("下载 Excel").count() == 1
+        assert not page.locator("[data-testid='stException']").count()
+        assert external == []

@@ -78,7 +78,7 @@ def planner(ctx: PageContext, pipeline: pd.DataFrame) -> None:
     greedy = plan_batch(scored, budget, street_caps=caps, method="greedy")
     _totals(plan, greedy, scored, budget)
     table = _batch_table(plan, year, ctx.units.names)
-    st.dataframe(table, hide_index=True, width="stretch", height=420,
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 460),
                  column_config={"优先级得分": st.column_config.ProgressColumn("优先级得分", min_value=0, max_value=100,
                                                                             format="%.1f")})
     workbook = to_xlsx({"改造批次建议": table, "改造项目台账": pipeline})
