@@ -67,23 +67,35 @@ def engine(ctx: PageContext):
 
 
 def _scope_from_url(units: Hierarchy) -> Scope:
-    """The scope named in the URL; an unknown or malformed code falls back to the district, with a message."""
-    code = st.query_params.get(SCOPE_PARAM, "")
+    """The scope named in the URL; an unknown or malformed code falls back to the district, with a message.
+
+    Moving to another page drops the query string, so the session remembers the scope too and puts
+    it back into the URL (``go_to`` keeps both in step)."""
+    code = st.query_params.get(SCOPE_PARAM, st.session_state.get(SCOPE_PARAM, ""))
+    st.session_state[SCOPE_PARAM] = code
+    if code:
+        st.query_params[SCOPE_PARAM] = code
     try:
         return units.check(Scope(code))
     except GuloError as exc:
         st.toast(str(exc), icon="⚠️")
         st.query_params.pop(SCOPE_PARAM, None)
+        st.session_state[SCOPE_PARAM] = ""
         return DISTRICT
 
 
 def _period_days() -> int:
-    raw = st.query_params.get(PERIOD_PARAM, "30")
-    return int(raw) if raw in PERIODS else 30
+    raw = st.query_params.get(PERIOD_PARAM, st.session_state.get(PERIOD_PARAM, "30"))
+    raw = raw if raw in PERIODS else "30"
+    st.session_state[PERIOD_PARAM] = raw
+    if raw != "30":
+        st.query_params[PERIOD_PARAM] = raw
+    return int(raw)
 
 
 def go_to(scope: Scope) -> None:
     """Make ``scope`` the current one (the URL follows); the caller's rerun shows it."""
+    st.session_state[SCOPE_PARAM] = scope.code
     if scope.code:
         st.query_params[SCOPE_PARAM] = scope.code
     else:

@@ -57,7 +57,7 @@ def selectors(ctx: PageContext) -> None:
 
 
 def _on_period(key: str) -> None:
-    st.query_params[PERIOD_PARAM] = st.session_state[key]
+    st.query_params[PERIOD_PARAM] = st.session_state[PERIOD_PARAM] = st.session_state[key]
 
 
 def period_selector(ctx: PageContext) -> None:

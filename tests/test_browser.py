@@ -119,6 +119,9 @@ def test_click_sub_district_then_community_drills_down(app_url):
         assert "鼓楼区" in crumbs and "› 东街街道" in crumbs and "› 军门社区" in crumbs
         assert _kpi(page, "户数") == f"{int(grids['households'].sum()):,}" != district_households
         assert _kpi(page, "网格") == str(len(grids))
+        page.locator("[data-testid='stSidebarNav']").get_by_text("老旧小区改造").click()
+        page.get_by_role("heading", name="军门社区 · 老旧小区改造").wait_for(timeout=60_000)
+        assert "scope=" + JUNMEN in page.url  # the scope follows the user to the other page
         assert external == []
 
 

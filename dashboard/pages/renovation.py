@@ -9,7 +9,6 @@ from dashboard.renovation.pipeline import by_type_and_year, detail, filtered, le
 from dashboard.renovation.planner import planner
 from dashboard.scope_ui import breadcrumb, selectors
 
-
 VIEWS = ("改造进度", "改造计划", "台账编辑")  # only the chosen view is computed
 
 
