@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
+from geo.vocab import RenovationStatus
+
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory) -> str:
@@ -126,3 +128,26 @@ def test_two_concurrent_edits_exactly_one_wins(sample_db):
     with create_engine(sample_db).connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM audit_log WHERE record_code = :c"), {"c": code}).scalar()
     assert n == 1
+
+
+def test_edit_from_the_page_saves_and_records_history(workspace, sample_db):
+    with create_engine(sample_db).connect() as conn:
+        code, name = conn.execute(text(
+            "SELECT code, name FROM compounds WHERE status = 'not_planned' ORDER BY code DESC LIMIT 1")).one()
+    at = workspace
+    at.session_state["reno_view"] = "台账编辑"
+    at.run()
+    at.selectbox(key="edit_compound").set_value(code).run()
+    assert not at.exception, [e.message for e in at.exception]
+    next(b for b in at.selectbox if b.label == "改造状态").set_value(RenovationStatus.PLANNED)
+    next(n for n in at.number_input if n.label == "计划年度").set_value(2027)
+    at.text_input(key="edit_actor").set_value("东街街道办 林工")
+    next(b for b in at.get("button") if b.label == "保存修改").click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    with create_engine(sample_db).connect() as conn:
+        status, version = conn.execute(text("SELECT status, version FROM compounds WHERE code = :c"), {"c": code}).one()
+        actor = conn.execute(text("SELECT actor FROM audit_log WHERE record_code = :c"), {"c": code}).scalar()
+    assert (status, version, actor) == ("planned", 2, "东街街道办 林工")
+    history = next(df.value for df in at.dataframe if "修改内容" in df.value.columns)
+    assert "未纳入计划 → 已纳入计划" in history["修改内容"].iloc[0]

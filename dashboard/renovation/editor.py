@@ -26,7 +26,7 @@ def _form(row: pd.Series, code: str) -> dict | None:
         status = cols[0].selectbox(FIELD_LABELS["status"], statuses, format_func=lambda s: s.label,
                                    help="只能沿生命周期前进（已纳入计划可退回未纳入计划）")
         reno = cols[1].selectbox(FIELD_LABELS["reno_type"], types, format_func=lambda t: "未定" if t is None else t.label,
-                                 index=types.index(RenovationType(row["reno_type"])) if row["reno_type"] else 0)
+                                 index=0 if pd.isna(row["reno_type"]) else types.index(RenovationType(row["reno_type"])))
         year = cols[2].number_input(FIELD_LABELS["plan_year"], 2000, 2040, value=_int_or_none(row["plan_year"]), step=1)
         cols = st.columns(3)
         budget = cols[0].number_input(FIELD_LABELS["budget_wan"], 0.0, value=_float_or_none(row["budget_wan"]), step=10.0)
