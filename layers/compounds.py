@@ -12,17 +12,11 @@ import geopandas as gpd
 
 from geo.vocab import RenovationStatus, RenovationType
 from layers.common import (
-    enum_members,
-    esc,
     escaped_values,
-    feature_group,
     is_missing,
     label_of,
-    point_coords,
-    require_columns,
-    valid_rows,
 )
-from layers.features import FeatureLayer
+from layers.features import categorised_points
 from layers.spec import LayerSpec, check_options
 
 LABEL = "老旧小区"
@@ -54,19 +48,14 @@ def _popup(row: dict, status: RenovationStatus) -> list[str | None]:
 def build(gdf: gpd.GeoDataFrame, *, show: bool = True, **options) -> folium.FeatureGroup:
     """One circle per compound (properties code, name), colour = RenovationStatus colour."""
     check_options(options)
-    require_columns(gdf, _COLUMNS, LABEL)
-    gdf = valid_rows(gdf, LABEL)
-    statuses = enum_members(gdf["status"], RenovationStatus, LABEL)
-    cols = _COLUMNS + [c for c in _OPTIONAL if c in gdf.columns]
-    props = []
-    for row, status in zip(gdf[cols].to_dict("records"), statuses):
-        style = {"color": "#ffffff", "weight": 1, "opacity": 1, "fillColor": status.color,
-                 "fillOpacity": 0.9, "radius": radius_px(row["households"])}
-        props.append({"code": str(row["code"]), "name": str(row["name"]), "style": style,
-                      "tip": [esc(row["name"]), esc(status.label)], "popup": _popup(row, status)})
-    fg = feature_group(LABEL, show)
-    fg.add_child(FeatureLayer(point_coords(gdf), props, fields=FIELDS, highlight=_HIGHLIGHT))
-    return fg
+    return categorised_points(gdf, label=LABEL, columns=_COLUMNS, optional=_OPTIONAL, category="status",
+                              enum=RenovationStatus, style=_style, popup=_popup, fields=FIELDS,
+                              highlight=_HIGHLIGHT, show=show)
+
+
+def _style(row: dict, status: RenovationStatus) -> dict:
+    return {"color": "#ffffff", "weight": 1, "opacity": 1, "fillColor": status.color,
+            "fillOpacity": 0.9, "radius": radius_px(row["households"])}
 
 
 def legend(**options) -> list[tuple[str, str]]:

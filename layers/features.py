@@ -26,7 +26,15 @@ import numpy as np
 import shapely
 from jinja2 import Template
 
-from layers.common import esc, round_coords
+from layers.common import (
+    enum_members,
+    esc,
+    feature_group,
+    point_coords,
+    require_columns,
+    round_coords,
+    valid_rows,
+)
 
 POINT_KINDS = ("circle", "label")
 
@@ -156,3 +164,23 @@ def label_layer(points: Iterable[shapely.Point], texts: Iterable[str], css_class
     """Non-interactive name labels (DivIcons) at points; texts are escaped here."""
     props = [{"label": esc(t), "cls": css_class} for t in texts]
     return FeatureLayer(round_coords(np.asarray(list(points), dtype=object)), props, points="label")
+
+
+def categorised_points(gdf, *, label: str, columns: list[str], optional: list[str], category: str,
+                       enum, style, popup, fields: Sequence[str], highlight: dict | None,
+                       show: bool = True) -> folium.FeatureGroup:
+    """One circle per point row of ``gdf`` (EPSG:4326), coloured by the enum member in ``category``.
+
+    ``style(row, member)`` gives the Leaflet style dict, ``popup(row, member)`` the escaped values in
+    the order of ``fields``; each feature carries ``code`` and ``name`` and the tooltip name · label.
+    """
+    require_columns(gdf, columns, label)
+    gdf = valid_rows(gdf, label)
+    members = enum_members(gdf[category], enum, label)
+    cols = columns + [c for c in optional if c in gdf.columns]
+    props = [{"code": str(row["code"]), "name": str(row["name"]), "style": style(row, member),
+              "tip": [esc(row["name"]), esc(member.label)], "popup": popup(row, member)}
+             for row, member in zip(gdf[cols].to_dict("records"), members)]
+    fg = feature_group(label, show)
+    fg.add_child(FeatureLayer(point_coords(gdf), props, fields=fields, highlight=highlight))
+    return fg

@@ -9,16 +9,10 @@ import geopandas as gpd
 
 from geo.vocab import StationKind
 from layers.common import (
-    enum_members,
-    esc,
     escaped_values,
-    feature_group,
     is_missing,
-    point_coords,
-    require_columns,
-    valid_rows,
 )
-from layers.features import FeatureLayer
+from layers.features import categorised_points
 from layers.spec import LayerSpec, check_options
 
 LABEL = "服务站点"
@@ -40,19 +34,14 @@ def _popup(row: dict, kind: StationKind) -> list[str | None]:
 def build(gdf: gpd.GeoDataFrame, *, show: bool = True, **options) -> folium.FeatureGroup:
     """One circle per station (properties code, name), colour = StationKind colour."""
     check_options(options)
-    require_columns(gdf, _COLUMNS, LABEL)
-    gdf = valid_rows(gdf, LABEL)
-    kinds = enum_members(gdf["kind"], StationKind, LABEL)
-    cols = _COLUMNS + [c for c in _OPTIONAL if c in gdf.columns]
-    props = []
-    for row, kind in zip(gdf[cols].to_dict("records"), kinds):
-        style = {"color": "#263238", "weight": 1, "opacity": 1, "fillColor": kind.color,
-                 "fillOpacity": 0.95, "radius": RADIUS_PX}
-        props.append({"code": str(row["code"]), "name": str(row["name"]), "style": style,
-                      "tip": [esc(row["name"]), esc(kind.label)], "popup": _popup(row, kind)})
-    fg = feature_group(LABEL, show)
-    fg.add_child(FeatureLayer(point_coords(gdf), props, fields=FIELDS, highlight=_HIGHLIGHT))
-    return fg
+    return categorised_points(gdf, label=LABEL, columns=_COLUMNS, optional=_OPTIONAL, category="kind",
+                              enum=StationKind, style=_style, popup=_popup, fields=FIELDS,
+                              highlight=_HIGHLIGHT, show=show)
+
+
+def _style(row: dict, kind: StationKind) -> dict:
+    return {"color": "#263238", "weight": 1, "opacity": 1, "fillColor": kind.color,
+            "fillOpacity": 0.95, "radius": RADIUS_PX}
 
 
 def legend(**options) -> list[tuple[str, str]]:
