@@ -1,12 +1,13 @@
 """The one list of map overlays, in drawing order (first drawn lowest).
 
 Adding a layer: write a module with a ``SPEC = LayerSpec(...)`` and add one line below.
-Keys equal the table names of ``data.schema``, so ``frames`` can be keyed by table; "choropleth" is
-the exception: its frame is any unit table with an indicator column added (``layers.choropleth``).
+Keys equal the table names of ``data.schema``, so ``frames`` can be keyed by table; "choropleth" and
+"gaps" are the exceptions: a unit table with an indicator column added (``layers.choropleth``), and
+the coverage gaps of ``geo.coverage.gap_areas`` (``layers.gaps``).
 """
 from __future__ import annotations
 
-from layers import boundaries, choropleth, compounds, disputes, grids, stations
+from layers import boundaries, choropleth, compounds, disputes, gaps, grids, stations
 from layers.spec import OPTIONS, LayerSpec, check_options
 
 __all__ = ["LAYERS", "OPTIONS", "LayerSpec", "check_options", "get_layer"]
@@ -18,6 +19,7 @@ LAYERS: dict[str, LayerSpec] = {
         boundaries.COMMUNITIES,
         boundaries.STREETS,
         choropleth.SPEC,  # above the outlines: its polygons take the drill-down clicks
+        gaps.SPEC,
         compounds.SPEC,
         stations.SPEC,
         disputes.SPEC,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from layers.boundaries import COMMUNITY_COLOR
+from layers.gaps import COLOR as GAP_COLOR
 from tests.browser import (
     MAP_IFRAME,
     browser_page,
@@ -138,5 +139,21 @@ def test_renovation_workspace_for_dongjie(app_url):
         wait_idle(page)
         screenshot(page, "renovation-dongjie-planner.png")
         assert page.get_by_text("下载 Excel").count() == 1
+        assert not page.locator("[data-testid='stException']").count()
+        assert external == []
+
+
+def test_coverage_map_for_huada(app_url):
+    huada = "350102007000"
+    with browser_page(1600, 1400) as (page, external):
+        page.goto(app_url + f"/coverage?scope={huada}", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="华大街道 · 网格与服务覆盖").wait_for(timeout=90_000)
+        page.get_by_text("服务覆盖", exact=True).first.click()
+        page.get_by_text("一老一少一普完备情况", exact=False).first.wait_for(timeout=60_000)
+        wait_idle(page)
+        frame = map_paths(page, at_least=9)  # the 9 communities of 华大街道 and the gaps
+        gaps = frame.locator(f"path.leaflet-interactive[fill='{GAP_COLOR}']").count()
+        screenshot(page, "coverage-huada.png")
+        assert gaps > 0, "the sample leaves parts of 华大街道 beyond 300 m of an elderly-care station"
         assert not page.locator("[data-testid='stException']").count()
         assert external == []

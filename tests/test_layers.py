@@ -84,7 +84,8 @@ def frames() -> dict[str, gpd.GeoDataFrame]:
         geometry=[Point(119.296, 26.0855), Point(119.3035, 26.0885)], crs=CRS)
     choropleth = communities.assign(value=[2.5, 7.0, np.nan])
     return {"streets": streets, "communities": communities, "grids": grids, "compounds": compounds,
-            "stations": stations, "disputes": disputes(6), "choropleth": choropleth}
+            "stations": stations, "disputes": disputes(6), "choropleth": choropleth,
+            "gaps": communities.assign(geometry=communities.geometry.buffer(-0.001))}
 
 
 def disputes(n: int, seed: int = 1) -> gpd.GeoDataFrame:

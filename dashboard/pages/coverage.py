@@ -1,0 +1,26 @@
+"""网格与服务覆盖: the grid supervisors' workspace — grid standard, topology, coverage, new sites."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.context import setup_page
+from dashboard.coverage.views import coverage_view, export_button, grid_view, sites_view, topology_view
+from dashboard.scope_ui import breadcrumb, selectors
+
+VIEWS = ("网格标准", "拓扑检查", "服务覆盖", "新增站点选址")  # only the chosen view is computed
+
+
+def render() -> None:
+    ctx = setup_page()
+    selectors(ctx)
+    st.title(f"{ctx.units.name(ctx.scope)} · 网格与服务覆盖")
+    breadcrumb(ctx)
+    view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="cov_view", label_visibility="collapsed") or VIEWS[0]
+    if view == VIEWS[0]:
+        export_button({"需关注网格": grid_view(ctx)}, ctx.units.name(ctx.scope))
+    elif view == VIEWS[1]:
+        topology_view(ctx)
+    elif view == VIEWS[2]:
+        export_button({"覆盖缺口小区": coverage_view(ctx)}, ctx.units.name(ctx.scope))
+    else:
+        sites_view(ctx)

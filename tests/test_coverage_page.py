@@ -1,0 +1,76 @@
+"""The coverage workspace in AppTest on the sample district, checked against a brute-force computation."""
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.store import engine_for, open_store, read_layer
+from geo.scope import Scope
+from geo.settings import Settings
+
+JUNMEN = "350102004001"
+KINDS = ("elderly_home", "children", "culture")
+
+
+def _coverage_page():
+    from dashboard.pages import coverage
+
+    coverage.render()
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('cov') / 'app.db'}"
+    open_store(Settings.load({"database_url": url}))
+    return url
+
+
+def brute_force_uncovered(url: str, community: str, metres: float) -> dict[str, int]:
+    """Compounds of the community with no station of one of 一老一少一普 within ``metres`` (every pair measured)."""
+    engine = engine_for(url)
+    compounds = read_layer(engine, "compounds", Scope(community)).to_crs(32650)
+    stations = read_layer(engine, "stations").to_crs(32650)
+    out = {}
+    for row in compounds.itertuples():
+        for kind in KINDS:
+            points = stations[stations["kind"] == kind].geometry
+            if gpd.GeoSeries(points).distance(row.geometry).min() > metres:
+                out[row.name] = row.households
+                break
+    return out
+
+
+def test_community_workspace_lists_its_uncovered_compounds(sample_db, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", sample_db)
+    at = AppTest.from_function(_coverage_page, default_timeout=120)
+    at.query_params["scope"] = JUNMEN
+    at.session_state["cov_view"] = "服务覆盖"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = next(df.value for df in at.dataframe if "缺少的站点" in df.value.columns)
+    expected = brute_force_uncovered(sample_db, JUNMEN, 300)
+    assert expected, "the sample should leave some compound of 军门社区 beyond 300 m"
+    assert dict(zip(table["小区名称"], table["户数"])) == expected
+    assert set(table["所属社区"]) == {"军门社区"}
+
+
+def test_a_longer_walk_covers_more(sample_db, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", sample_db)
+    at = AppTest.from_function(_coverage_page, default_timeout=120)
+    at.query_params["scope"] = JUNMEN
+    at.session_state["cov_view"] = "服务覆盖"
+    at.run()
+    at.selectbox(key="cov_circle").set_value("15分钟").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = next(df.value for df in at.dataframe if "缺少的站点" in df.value.columns)
+    assert dict(zip(table["小区名称"], table["户数"])) == brute_force_uncovered(sample_db, JUNMEN, 1000)
+
+
+@pytest.mark.parametrize("view", ["网格标准", "拓扑检查", "新增站点选址"])
+def test_every_view_renders(sample_db, monkeypatch, view):
+    monkeypatch.setenv("DATABASE_URL", sample_db)
+    at = AppTest.from_function(_coverage_page, default_timeout=120)
+    at.session_state["cov_view"] = view
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
