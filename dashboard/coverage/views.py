@@ -33,7 +33,8 @@ UNITS = {Level.DISTRICT: "communities", Level.STREET: "communities", Level.COMMU
 def _map(ctx: PageContext, frames: dict, key: str, **options) -> None:
     """Draw ``frames`` (registry layers) on a map fitted to the scope's unit polygons."""
     serve_assets()
-    m = build_map(ctx.layer(UNITS[ctx.scope.level]).total_bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode), prefix=STATIC_PREFIX,
+    bounds = ctx.layer(UNITS[ctx.scope.level]).total_bounds
+    m = build_map(bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode), prefix=STATIC_PREFIX,
                   settings=ctx.settings)
     add_layers(m, frames, list(frames), level=ctx.scope.level.value, **options)
     st_folium(copy.deepcopy(m), height=560, use_container_width=True, returned_objects=[],
