@@ -157,3 +157,16 @@ def test_coverage_map_for_huada(app_url):
         assert gaps > 0, "the sample leaves parts of 华大街道 beyond 300 m of an elderly-care station"
         assert not page.locator("[data-testid='stException']").count()
         assert external == []
+
+
+@pytest.mark.parametrize("scope, name", [("", "鼓楼区"), (JUNMEN, "军门社区")])
+def test_disputes_page_for_district_and_community(app_url, scope, name):
+    with browser_page(1600, 1400) as (page, external):
+        page.goto(app_url + "/disputes" + (f"?scope={scope}" if scope else ""), wait_until="domcontentloaded")
+        page.get_by_role("heading", name=f"{name} · 矛盾纠纷").wait_for(timeout=90_000)
+        wait_idle(page)
+        map_paths(page, at_least=1)
+        screenshot(page, f"disputes-{scope or 'district'}.png")
+        assert page.locator("[data-testid='stMetric']").filter(has_text="调解成功率").count() == 1
+        assert not page.locator("[data-testid='stException']").count()
+        assert external == []

@@ -1,0 +1,113 @@
+"""矛盾纠纷: cases, mediation statistics, hotspots and trends for the scope and period."""
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard.context import PageContext, setup_page
+from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.scope_ui import breadcrumb, period_selector, selectors
+from data.export import to_xlsx
+from geo.disputes import DisputeFilter, apply_filter, case_table, cases_per_1000, compare, repeat_addresses
+from geo.hierarchy import child_key
+from geo.rollup import monthly_disputes
+from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level
+from layers.assets import streamlit_mode
+from layers.mapbuild import add_layers, build_map
+
+UNIT_TABLE = {Level.DISTRICT: "communities", Level.STREET: "grids", Level.COMMUNITY: "grids", Level.GRID: "grids"}
+OUTLINE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
+
+
+def _filters() -> DisputeFilter:
+    st.sidebar.subheader("筛选")
+    pick = {}
+    for name, enum, label in (("categories", DisputeCategory, "类别"), ("sources", DisputeSource, "来源"),
+                              ("statuses", DisputeStatus, "状态")):
+        pick[name] = tuple(st.sidebar.multiselect(label, [m.value for m in enum], format_func=lambda v, e=enum: e(v).label,
+                                                  key=f"dispute_{name}", placeholder="全部"))
+    return DisputeFilter(**pick)
+
+
+def _cards(stats: pd.DataFrame) -> None:
+    now, before, last_year = (stats.iloc[i] for i in range(3))
+    cols = st.columns(6)
+    items = [("受理", "received", "{:,.0f}"), ("办结", "closed", "{:,.0f}"), ("调解成功率", "success_rate", "{:.1%}"),
+             ("办结天数中位数", "median_days", "{:.0f} 天"), ("90%办结天数", "p90_days", "{:.0f} 天"), ("超期未结", "overdue", "{:,.0f}")]
+    for col, (label, key, fmt) in zip(cols, items):
+        value = now[key]
+        shown = "—" if value is None or pd.isna(value) else fmt.format(value)
+        col.metric(label, shown, delta=_delta(value, before[key], key), delta_color="off" if key == "closed" else "inverse"
+                   if key in ("received", "overdue", "median_days", "p90_days") else "normal",
+                   help=f"上期 {_plain(before[key], fmt)} · 去年同期 {_plain(last_year[key], fmt)}")
+
+
+def _plain(value, fmt: str) -> str:
+    return "—" if value is None or pd.isna(value) else fmt.format(value)
+
+
+def _delta(now, before, key: str) -> str | None:
+    if any(v is None or pd.isna(v) for v in (now, before)):
+        return None
+    if key == "success_rate":
+        return f"{(now - before) * 100:+.1f} 个百分点"
+    return f"{now - before:+,.0f} 较上期"
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={PageContext: lambda c: (
+    c.settings.db_url, c.version, c.scope.code, c.as_of, c.settings.overdue_days)})
+def _map(ctx: PageContext, _cases: pd.DataFrame, cases_key: tuple):
+    outline = OUTLINE[ctx.scope.level]
+    frames = {outline: ctx.layer(outline), "disputes": _cases}
+    m = build_map(frames[outline].total_bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
+                  prefix=STATIC_PREFIX, settings=ctx.settings)
+    add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of,
+               overdue_days=ctx.settings.overdue_days, units=ctx.layer(UNIT_TABLE[ctx.scope.level]))
+    return m
+
+
+def render() -> None:
+    ctx = setup_page()
+    selectors(ctx)
+    period_selector(ctx)
+    flt = _filters()
+    st.title(f"{ctx.units.name(ctx.scope)} · 矛盾纠纷")
+    breadcrumb(ctx)
+    p = ctx.period
+    st.caption(f"统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），与上期及去年同期比较；"
+               f"超期：受理超过 {ctx.settings.overdue_days} 天仍未办结")
+    cases = apply_filter(ctx.layer("disputes"), flt)
+    _cards(compare(cases, p, ctx.settings.overdue_days))
+    in_period = cases[pd.to_datetime(cases["reported_on"]).between(pd.Timestamp(p.start), pd.Timestamp(p.end))
+                      | cases["status"].isin(["received", "mediating"])]
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        serve_assets()
+        m = _map(ctx, in_period, (flt, ctx.period_days))
+        st_folium(copy.deepcopy(m), height=560, use_container_width=True, returned_objects=[],
+                  key=f"dispute_map_{ctx.scope.code or 'district'}")
+    with right:
+        st.markdown("**近12个月（按类别）**")
+        st.bar_chart(monthly_disputes(cases, end=ctx.as_of), height=260, color=[c.color for c in DisputeCategory],
+                     x_label="月份", y_label="件数")
+        key = child_key(ctx.scope) or "grid_code"
+        rank = cases_per_1000(cases, ctx.layer("grids"), key, p)
+        st.markdown("**每千户纠纷数排名**")
+        shown = pd.DataFrame({"名称": rank[key].map(ctx.units.names), "受理件数": rank["cases"], "户数": rank["households"],
+                              "每千户件数": rank["per_1000"].round(2), "名次": rank["rank"]})
+        st.dataframe(shown, hide_index=True, width="stretch", height=240)
+    found = repeat_addresses(cases, ctx.as_of)
+    repeats = pd.DataFrame({"地址": found["address"], "件数": found["cases"], "首次": found["first"], "最近": found["last"],
+                            "类别": found["categories"], "社区": found["community_code"].map(ctx.units.names)})
+    st.markdown(f"**重复发生地址（近12个月 3 件及以上）：{len(repeats)} 处**")
+    if len(repeats):
+        st.dataframe(repeats, hide_index=True, width="stretch", height=min(38 + 35 * len(repeats), 300))
+    table = case_table(in_period, ctx.units.names, ctx.as_of, ctx.settings.overdue_days)
+    st.markdown(f"**案件清单（{len(table)} 件，本期受理及仍在办理的案件）**")
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
+    st.download_button("下载 Excel（案件清单）", to_xlsx({"案件清单": table, "重复发生地址": repeats}),
+                       file_name=f"矛盾纠纷_{ctx.units.name(ctx.scope)}.xlsx", key="dispute_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
