@@ -9,12 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 from geo.disputes import case_table
 from layers.mapbuild import add_layers, build_map
-from tests.test_layers import (
-    TODAY,
-    XSS,
-    disputes,
-    frames,  # noqa: F401  (the hand-built district fixture)
-)
+from tests.test_layers import TODAY, XSS, disputes, hand_built_frames
+
+
+@pytest.fixture
+def frames():
+    return hand_built_frames()
 
 
 def district_map_html(frames, n: int) -> str:

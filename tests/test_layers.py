@@ -61,6 +61,11 @@ def wiggly(x0: float, y0: float, x1: float, y1: float, n: int = 400) -> MultiPol
 
 @pytest.fixture
 def frames() -> dict[str, gpd.GeoDataFrame]:
+    return hand_built_frames()
+
+
+def hand_built_frames() -> dict[str, gpd.GeoDataFrame]:
+    """Three communities in one sub-district, grids, compounds, stations and cases (EPSG:4326)."""
     streets = gpd.GeoDataFrame({"code": [ST], "name": ["东街街道"], "kind": ["街道"]},
                                geometry=[mp(*BOUNDS)], crs=CRS)
     communities = gpd.GeoDataFrame(

@@ -36,7 +36,8 @@ def _cards(stats: pd.DataFrame) -> None:
     now, before, last_year = (stats.iloc[i] for i in range(3))
     cols = st.columns(6)
     items = [("受理", "received", "{:,.0f}"), ("办结", "closed", "{:,.0f}"), ("调解成功率", "success_rate", "{:.1%}"),
-             ("办结天数中位数", "median_days", "{:.0f} 天"), ("90%办结天数", "p90_days", "{:.0f} 天"), ("超期未结", "overdue", "{:,.0f}")]
+             ("办结天数中位数", "median_days", "{:.0f} 天"), ("90%办结天数", "p90_days", "{:.0f} 天"),
+             ("超期未结", "overdue", "{:,.0f}")]
     for col, (label, key, fmt) in zip(cols, items):
         value = now[key]
         shown = "—" if value is None or pd.isna(value) else fmt.format(value)
