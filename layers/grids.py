@@ -1,8 +1,8 @@
 """Grids (网格) coloured by staffing and size: is there a full-time grid worker, is the grid too big?
 
 Input: the ``grids`` frame (EPSG:4326, MultiPolygon; ``code``, ``name``, ``households``,
-``population``, ``worker`` (None = vacant), ``assistants``). A grid is "oversized" above 120 % of the
-standard size (``target_households``, default 500 households).
+``population``, ``worker`` (None = vacant), ``assistants``). A grid is "oversized" above 120 % and
+"undersized" below 80 % of the standard size (``target_households``, default 500 households).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from layers.spec import LayerSpec, auto_labels, check_options
 
 LABEL = "网格"
 OVERSIZE_FACTOR = 1.2
+UNDERSIZE_FACTOR = 0.8
 STAFFED = ("专职网格员在岗", "#26a69a")
 VACANT = ("专职网格员空缺", "#e53935")
 _COLUMNS = ["code", "name", "households", "population", "worker", "assistants"]
@@ -36,8 +37,20 @@ def _oversize(target: int) -> tuple[str, str]:
     return (f"户数超过 {round(target * OVERSIZE_FACTOR)} 户", "#fb8c00")
 
 
-def _style(vacant: bool, oversized: bool, target: int) -> dict:
-    colour = VACANT[1] if vacant else _oversize(target)[1] if oversized else STAFFED[1]
+def _undersize(target: int) -> tuple[str, str]:
+    return (f"户数不足 {round(target * UNDERSIZE_FACTOR)} 户", "#1e88e5")
+
+
+def _style(vacant: bool, households: int, target: int) -> dict:
+    """Vacancy first, then size against the standard (over 120 % / under 80 %), else staffed."""
+    if vacant:
+        colour = VACANT[1]
+    elif households > target * OVERSIZE_FACTOR:
+        colour = _oversize(target)[1]
+    elif households < target * UNDERSIZE_FACTOR:
+        colour = _undersize(target)[1]
+    else:
+        colour = STAFFED[1]
     return {"color": colour, "weight": 1, "opacity": 0.9, "fillColor": colour, "fillOpacity": 0.18}
 
 
@@ -64,7 +77,7 @@ def build(gdf: gpd.GeoDataFrame, *, level="district", labels: bool | None = None
     fg = feature_group(LABEL, show)
     props = []
     for row in gdf[_COLUMNS].itertuples(index=False):
-        style = _style(_vacant(row.worker), row.households > target_households * OVERSIZE_FACTOR, target_households)
+        style = _style(_vacant(row.worker), row.households, target_households)
         props.append({"code": str(row.code), "name": str(row.name), "tip": _tip(row), "style": style})
     fg.add_child(FeatureLayer(simplified(gdf, tolerance_m), props, highlight=_HIGHLIGHT))
     show_labels = auto_labels(labels, level, (Level.COMMUNITY, Level.GRID))
@@ -74,9 +87,9 @@ def build(gdf: gpd.GeoDataFrame, *, level="district", labels: bool | None = None
 
 
 def legend(*, target_households: int = _DEFAULT_TARGET, **options) -> list[tuple[str, str]]:
-    """Staffed, vacant and oversized grid colours."""
+    """Staffed, vacant, oversized and undersized grid colours."""
     check_options(options)
-    return [STAFFED, VACANT, _oversize(target_households)]
+    return [STAFFED, VACANT, _oversize(target_households), _undersize(target_households)]
 
 
 SPEC = LayerSpec("grids", LABEL, build, legend, shape="square")

@@ -46,7 +46,7 @@ def grid_view(ctx: PageContext) -> pd.DataFrame:
     c1, c2 = st.columns(2)
     target = c1.number_input("网格标准户数", 100, 2000, ctx.settings.grid_target_households, 50, key="grid_target")
     tol = c2.slider("允许偏差", 0.05, 0.5, 0.2, 0.05, key="grid_tol", format="%.2f",
-                    help="户数超出 标准×(1+偏差) 为“超出标准”，低于 标准×(1−偏差) 为“低于标准”")
+                    help="户数超出 标准×(1+偏差) 为“超出标准”，低于 标准×(1−偏差) 为“低于标准”；地图按 ±20% 着色")
     table = grid_standard(ctx.layer("grids"), target=target, tolerance=tol)
     cols = st.columns(4)
     cols[0].metric("网格", f"{len(table)}")
