@@ -11,7 +11,7 @@ from dashboard.context import PageContext, setup_page
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
 from data.export import to_xlsx
-from geo.disputes import DisputeFilter, apply_filter, case_table, cases_per_1000, compare, repeat_addresses
+from geo.disputes import STAT_LABELS, DisputeFilter, apply_filter, case_table, cases_per_1000, compare, repeat_addresses
 from geo.hierarchy import child_key
 from geo.rollup import monthly_disputes
 from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level
@@ -81,7 +81,11 @@ def render() -> None:
     st.caption(f"统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），与上期及去年同期比较；"
                f"超期：受理超过 {ctx.settings.overdue_days} 天仍未办结")
     cases = apply_filter(ctx.layer("disputes"), flt)
-    _cards(compare(cases, p, ctx.settings.overdue_days))
+    stats = compare(cases, p, ctx.settings.overdue_days)
+    _cards(stats)
+    with st.expander("本期、上期与去年同期对比"):
+        table = stats[["start", "end", *STAT_LABELS]].rename(columns={"start": "起", "end": "止", **STAT_LABELS})
+        st.dataframe(table, width="stretch")
     in_period = cases[pd.to_datetime(cases["reported_on"]).between(pd.Timestamp(p.start), pd.Timestamp(p.end))
                       | cases["status"].isin(["received", "mediating"])]
     left, right = st.columns([3, 2], gap="medium")
