@@ -90,7 +90,7 @@ def hand_built_frames() -> dict[str, gpd.GeoDataFrame]:
     choropleth = communities.assign(value=[2.5, 7.0, np.nan])
     return {"streets": streets, "communities": communities, "grids": grids, "compounds": compounds,
             "stations": stations, "disputes": disputes(6), "choropleth": choropleth,
-            "gaps": communities.assign(geometry=communities.geometry.buffer(-0.001))}
+            "gaps": communities.assign(geometry=communities.geometry.to_crs(32650).buffer(-100).to_crs(CRS))}
 
 
 def disputes(n: int, seed: int = 1) -> gpd.GeoDataFrame:
