@@ -63,7 +63,7 @@ def grid_view(ctx: PageContext) -> pd.DataFrame:
              target_households=target)
     with right:
         st.markdown(f"**需关注的网格（{len(shown)} 个）**")
-        st.dataframe(shown, hide_index=True, width="stretch", height=520,
+        st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 520),
                      column_config={"偏离标准": st.column_config.NumberColumn(format="percent")})
     return shown
 
@@ -121,7 +121,7 @@ def coverage_view(ctx: PageContext) -> pd.DataFrame:
              "gap_map")
     with right:
         st.markdown(f"**步行 {metres} 米内缺少所选站点的老旧小区（{len(listed)} 个，{int(listed['户数'].sum()):,} 户）**")
-        st.dataframe(listed, hide_index=True, width="stretch", height=520)
+        st.dataframe(listed, hide_index=True, width="stretch", height=min(38 + 35 * len(listed), 520))
     _completeness_table(ctx)
     return listed
 
@@ -153,6 +153,6 @@ def sites_view(ctx: PageContext) -> None:
 
 
 def export_button(sheets: dict[str, pd.DataFrame], scope_name: str) -> None:
-    st.download_button("下载 Excel（需关注网格 + 覆盖缺口小区）", to_xlsx(sheets), file_name=f"网格与服务覆盖_{scope_name}.xlsx",
+    st.download_button(f"下载 Excel（{'、'.join(sheets)}）", to_xlsx(sheets), file_name=f"网格与服务覆盖_{scope_name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="cov_xlsx")
 
