@@ -29,7 +29,7 @@ STAT_COLUMNS = ("received", "closed", "resolved", "failed", "success_rate",
 """Keys of ``dispute_stats`` and columns of ``compare``, in order."""
 
 STAT_LABELS = {
-    "received": "受理数", "closed": "办结数", "resolved": "调解成功", "failed": "调解不成",
+    "received": "受理数", "closed": "办结数", "resolved": DisputeStatus.RESOLVED.label, "failed": DisputeStatus.FAILED.label,
     "success_rate": "调解成功率", "median_days": "办结天数中位数", "p90_days": "办结天数90分位",
     "overdue": "超期未结", "open_at_end": "期末在办",
 }

@@ -51,7 +51,7 @@ from geo.vocab import DisputeCategory, RenovationStatus, StationKind
 CANDIDATE_STATUSES = (RenovationStatus.NOT_PLANNED, RenovationStatus.PLANNED)
 FACTORS = ("age", "households", "no_property_mgmt", "pm_disputes", "coverage_gap")
 FACTOR_LABELS = {"age": "房龄", "households": "户数", "no_property_mgmt": "无物业",
-                 "pm_disputes": "物业纠纷", "coverage_gap": "服务覆盖缺口"}
+                 "pm_disputes": DisputeCategory.PROPERTY_MGMT.label, "coverage_gap": "服务覆盖缺口"}
 FACTOR_UNITS = {"age": "年", "households": "户", "no_property_mgmt": "", "pm_disputes": "件", "coverage_gap": ""}
 SCORE_SCALE = 100.0
 FIXED_COST_WAN = 25.0

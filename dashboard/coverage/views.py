@@ -130,8 +130,8 @@ def _completeness_table(ctx: PageContext) -> None:
     table = completeness(ctx.layer("stations"), ctx.layer("communities"))
     st.markdown(f"**一老一少一普完备情况：{int(table['complete'].sum())}/{len(table)} 个社区完备**")
     yes = {True: "有", False: "无"}
-    st.dataframe(pd.DataFrame({"社区": table["name"], "居家养老服务站": table["has_elderly_home"].map(yes),
-                               "少儿成长服务站": table["has_children"].map(yes), "文化普及服务站": table["has_culture"].map(yes),
+    st.dataframe(pd.DataFrame({"社区": table["name"],
+                               **{k.label: table[f"has_{k.value}"].map(yes) for k in ONE_OLD_ONE_YOUNG_ONE_GENERAL},
                                "缺少": table["missing_label"]}), hide_index=True, width="stretch")
 
 
