@@ -27,6 +27,12 @@ from geo.vocab import ONE_OLD_ONE_YOUNG_ONE_GENERAL, Level, StationKind
 from layers.assets import streamlit_mode
 from layers.mapbuild import add_layers, build_map
 
+TOPOLOGY_HEADERS = {
+    "grid_a": "网格A", "grid_b": "网格B", "community_a": "社区A", "community_b": "社区B", "code": "网格",
+    "community_code": "社区", "community_name": "社区名称", "name": "名称", "area_m2": "面积（平方米）",
+    "area_outside_m2": "界外面积（平方米）", "share_outside": "界外比例", "sliver": "碎片", "problem": "问题代码",
+    "problem_label": "问题", "lon": "经度", "lat": "纬度",
+}
 UNITS = {Level.DISTRICT: "communities", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
@@ -80,7 +86,12 @@ def topology_view(ctx: PageContext) -> None:
     for key, label in names.items():
         if len(report[key]):
             st.markdown(f"**{label}**")
-            st.dataframe(pd.DataFrame(report[key].drop(columns="geometry")), hide_index=True, width="stretch")
+            shown = pd.DataFrame(report[key].drop(columns="geometry")).rename(columns=TOPOLOGY_HEADERS).round(
+                {"面积（平方米）": 1, "界外面积（平方米）": 1, "界外比例": 3, "经度": 6, "纬度": 6})
+            for col in ("网格A", "网格B", "网格", "社区", "社区A", "社区B"):
+                if col in shown:
+                    shown[col] = shown[col].map(lambda c: ctx.units.names.get(c, c))
+            st.dataframe(shown, hide_index=True, width="stretch")
 
 
 def coverage_inputs() -> tuple[list[str], int, float]:
