@@ -74,3 +74,30 @@ def test_every_view_renders(sample_db, monkeypatch, view):
     at.session_state["cov_view"] = view
     at.run()
     assert not at.exception, [e.message for e in at.exception]
+
+
+def test_a_grid_drawn_too_large_shows_up_in_the_topology_check(sample_db, tmp_path, monkeypatch):
+    import sqlite3
+
+    import shapely
+    from sqlalchemy import create_engine, text
+
+    broken = tmp_path / "broken.db"
+    with sqlite3.connect(sample_db.removeprefix("sqlite:///")) as src, sqlite3.connect(broken) as dst:
+        src.backup(dst)  # a consistent copy, write-ahead log included
+    url = f"sqlite:///{broken}"
+    with create_engine(url).begin() as conn:
+        code, wkb = conn.execute(text(
+            "SELECT code, geom FROM grids WHERE community_code = :c ORDER BY code LIMIT 1"), {"c": JUNMEN}).one()
+        grown = shapely.MultiPolygon([shapely.from_wkb(wkb).buffer(0.0005)])
+        conn.execute(text("UPDATE grids SET geom = :g WHERE code = :c"), {"g": shapely.to_wkb(grown), "c": code})
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_function(_coverage_page, default_timeout=120)
+    at.query_params["scope"] = JUNMEN
+    at.session_state["cov_view"] = "拓扑检查"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["网格重叠"] != "0 处" and shown["跨越社区边界的网格"] == "1 处"
+    overlaps = next(df.value for df in at.dataframe if "网格B" in df.value.columns)
+    assert (overlaps["网格A"] == "网格01").all() and (overlaps["面积（平方米）"] > 1000).all()
