@@ -1,0 +1,60 @@
+"""The benchmark's data generator and a 1× smoke run (issue 9); the benchmark itself is not timed here."""
+from __future__ import annotations
+
+import pytest
+
+from bench.scale import scaled_sample
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def _equal(a, b) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name].equals(b[name]), name
+
+
+def test_scaled_sample_is_deterministic():
+    _equal(scaled_sample(2), scaled_sample(2))
+    _equal(scaled_sample(1), scaled_sample(1))
+
+
+@pytest.mark.parametrize("factor", [2, 10])
+def test_scaled_sample_multiplies_every_table(factor):
+    base, big = scaled_sample(1), scaled_sample(factor)
+    for name, frame in base.items():
+        assert len(big[name]) == factor * len(frame), name
+        assert big[name]["code"].is_unique, name
+        assert list(big[name].columns) == list(frame.columns)
+        assert big[name].crs == frame.crs
+
+
+def test_scaled_copies_keep_code_lengths_and_hierarchy():
+    base, big = scaled_sample(1), scaled_sample(3)
+    for name in ("streets", "communities", "grids", "compounds", "stations"):
+        assert set(big[name]["code"].str.len()) == set(base[name]["code"].str.len()), name
+    grids = big["grids"]
+    assert (grids["community_code"] == grids["code"].str[:12]).all()
+    assert (grids["street_code"] == grids["code"].str[:9] + "000").all()
+    # copies sit side by side: no copy's streets overlap another's
+    streets = big["streets"].geometry
+    n = len(base["streets"])
+    first, last = streets.iloc[:n].union_all(), streets.iloc[-n:].union_all()
+    assert not first.intersects(last)
+    assert big["streets"].total_bounds[2] > base["streets"].total_bounds[2]
+
+
+def test_scaled_sample_rejects_bad_factor():
+    with pytest.raises(ValueError):
+        scaled_sample(0)
+
+
+def test_smoke_run_writes_table(tmp_path):
+    from bench.run import run
+
+    out = tmp_path / "RESULTS.md"
+    text = run([1], postgres=None, browser=False, out=out)
+    assert out.read_text(encoding="utf-8") == text
+    assert "| 1× | SQLite |" in text
+    assert "PostGIS skipped" in text
+    assert "cpu" in text.lower() and "memory" in text
