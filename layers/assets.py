@@ -39,6 +39,8 @@ from jinja2 import Template
 from geo.errors import GuloError
 
 ASSET_MODES = ("url", "inline", "data")
+ST_FOLIUM_COLORMAP_JS = "https://d3js.org/d3.v4.min.js"
+"""What st_folium fetches from the internet when a map holds a branca ColorMap (so the maps never do)."""
 _MODE_ALIASES = {"component": "url"}
 
 _LEAFLET_DIR = Path(xs_leaflet.BASE_DIR)
@@ -269,7 +271,7 @@ def asset_links(m: folium.Map) -> tuple[list[str], list[str]]:
     css: list[str] = []
     for element in _walk(m):
         if isinstance(element, branca.colormap.ColorMap):
-            js[:0] = ["https://d3js.org/d3.v4.min.js", "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js"]
+            js[:0] = [ST_FOLIUM_COLORMAP_JS]
         if not isinstance(element, (branca.colormap.ColorMap, folium.elements.JSCSSMixin)):
             continue
         css.extend(href for _, href in getattr(element, "default_css", []))
