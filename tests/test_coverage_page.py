@@ -26,6 +26,16 @@ def sample_db(tmp_path_factory) -> str:
     return url
 
 
+def open_view(url: str, monkeypatch, view: str, scope: str = "") -> AppTest:
+    """The coverage workspace on database ``url``, showing ``view`` for ``scope``."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_function(_coverage_page, default_timeout=120)
+    if scope:
+        at.query_params["scope"] = scope
+    at.session_state["cov_view"] = view
+    return at.run()
+
+
 def brute_force_uncovered(url: str, community: str, metres: float) -> dict[str, int]:
     """Compounds of the community with no station of one of 一老一少一普 within ``metres`` (every pair measured)."""
     engine = engine_for(url)
@@ -42,11 +52,7 @@ def brute_force_uncovered(url: str, community: str, metres: float) -> dict[str, 
 
 
 def test_community_workspace_lists_its_uncovered_compounds(sample_db, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", sample_db)
-    at = AppTest.from_function(_coverage_page, default_timeout=120)
-    at.query_params["scope"] = JUNMEN
-    at.session_state["cov_view"] = "服务覆盖"
-    at.run()
+    at = open_view(sample_db, monkeypatch, "服务覆盖", JUNMEN)
     assert not at.exception, [e.message for e in at.exception]
     table = next(df.value for df in at.dataframe if "缺少的站点" in df.value.columns)
     expected = brute_force_uncovered(sample_db, JUNMEN, 300)
@@ -56,11 +62,7 @@ def test_community_workspace_lists_its_uncovered_compounds(sample_db, monkeypatc
 
 
 def test_a_longer_walk_covers_more(sample_db, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", sample_db)
-    at = AppTest.from_function(_coverage_page, default_timeout=120)
-    at.query_params["scope"] = JUNMEN
-    at.session_state["cov_view"] = "服务覆盖"
-    at.run()
+    at = open_view(sample_db, monkeypatch, "服务覆盖", JUNMEN)
     at.selectbox(key="cov_circle").set_value("15分钟").run()
     assert not at.exception, [e.message for e in at.exception]
     table = next(df.value for df in at.dataframe if "缺少的站点" in df.value.columns)
@@ -69,10 +71,7 @@ def test_a_longer_walk_covers_more(sample_db, monkeypatch):
 
 @pytest.mark.parametrize("view", ["网格标准", "拓扑检查", "新增站点选址"])
 def test_every_view_renders(sample_db, monkeypatch, view):
-    monkeypatch.setenv("DATABASE_URL", sample_db)
-    at = AppTest.from_function(_coverage_page, default_timeout=120)
-    at.session_state["cov_view"] = view
-    at.run()
+    at = open_view(sample_db, monkeypatch, view)
     assert not at.exception, [e.message for e in at.exception]
 
 
@@ -91,11 +90,7 @@ def test_a_grid_drawn_too_large_shows_up_in_the_topology_check(sample_db, tmp_pa
             "SELECT code, geom FROM grids WHERE community_code = :c ORDER BY code LIMIT 1"), {"c": JUNMEN}).one()
         grown = shapely.MultiPolygon([shapely.from_wkb(wkb).buffer(0.0005)])
         conn.execute(text("UPDATE grids SET geom = :g WHERE code = :c"), {"g": shapely.to_wkb(grown), "c": code})
-    monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_function(_coverage_page, default_timeout=120)
-    at.query_params["scope"] = JUNMEN
-    at.session_state["cov_view"] = "拓扑检查"
-    at.run()
+    at = open_view(url, monkeypatch, "拓扑检查", JUNMEN)
     assert not at.exception, [e.message for e in at.exception]
     shown = {m.label: m.value for m in at.metric}
     assert shown["网格重叠"] != "0 处" and shown["跨越社区边界的网格"] == "1 处"
