@@ -31,3 +31,17 @@ class DataValidationError(GuloError):
 
 class ConflictError(GuloError):
     """A write was refused because the record changed since it was read (optimistic locking)."""
+
+
+class PermissionDenied(GuloError):
+    """The acting account may not do this: logged out, deactivated, or outside its scope or role."""
+
+
+class AuthenticationError(GuloError):
+    """A login was refused: unknown user or wrong password (one message for both), or locked for a while.
+
+    ``locked_until`` is the UTC time the account opens again when the refusal is a lock, else None."""
+
+    def __init__(self, message: str, locked_until=None):
+        super().__init__(message)
+        self.locked_until = locked_until

@@ -31,6 +31,11 @@ class Settings:
     overdue_days: int = _doc(30, "An open dispute older than this many days is overdue.")
     grid_target_households: int = _doc(500, "Standard size of a grid, in households.")
     recent_days: int = _doc(30, "Length of the 'recent' period for dispute KPIs, in days.")
+    session_minutes: int = _doc(480, "Lifetime of a login in minutes; after it the user must log in again.")
+    login_max_failures: int = _doc(5, "Failed logins within login_window_minutes after which an account is locked.")
+    login_window_minutes: int = _doc(15, "Window in minutes in which failed logins are counted towards a lock.")
+    login_lock_seconds: int = _doc(
+        300, "First lock after too many failed logins, in seconds; doubles with each further failure (capped at 1 hour).")
 
     @property
     def db_url(self) -> str:

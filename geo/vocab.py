@@ -150,3 +150,14 @@ ClassifyMethod._title = "分级方法"
 DISTRICT_NAME = "鼓楼区"
 DISTRICT_CODE = "350102000000"
 SAMPLE_NOTICE = "示例数据：社区、网格边界与各项记录均为按公开事实生成的示意数据，仅供演示，不代表真实情况。"
+
+
+class Role(Vocab):
+    """What an account may do (geo.access): every role reads the whole district; writes stop at its scope."""
+
+    DISTRICT = ("district", "区级管理员", "#c62828")
+    STREET = ("street", "街道办", "#1565c0")
+    COMMUNITY = ("community", "社区/网格督导", "#2e7d32")
+
+
+Role._title = "角色"
