@@ -180,3 +180,21 @@ audit_log = Table(
 )
 
 GEO_TABLES = {t.name: t for t in (streets, communities, grids, compounds, stations, disputes)}
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("username", String(40), primary_key=True, comment="login name; the audit log's actor"),
+    Column("display_name", String(60), nullable=False),
+    Column("role", String(20), nullable=False, comment="geo.vocab.Role value"),
+    Column("scope_code", String(12), nullable=True, comment="sub-district or community code; NULL for the district"),
+    Column("password_hash", String(255), nullable=True, comment="argon2id hash; NULL: no password login (OIDC only)"),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("is_demo", Boolean, nullable=False, default=False, comment="demo account with a published password"),
+    Column("failed_logins", Integer, nullable=False, default=0, comment="failed logins since the last success"),
+    Column("last_failed_at", DateTime(timezone=True), nullable=True),
+    Column("last_login_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

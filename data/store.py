@@ -72,14 +72,16 @@ def is_empty(engine: Engine) -> bool:
 
 
 def open_store(settings: Settings | None = None) -> Engine:
-    """Engine for the configured database, migrated, and filled with the sample when empty."""
+    """Engine for the configured database, migrated, and filled with the sample (and demo accounts) when empty."""
     settings = settings or get_settings()
     engine = engine_for(settings.db_url)
     migrate(engine)
     if settings.fill_sample and is_empty(engine):
+        from data.accounts import ensure_demo_accounts
         from data.sample import build_sample
 
         write_frames(engine, build_sample(settings.sample_seed), actor="系统", action="sample")
+        ensure_demo_accounts(engine)
     return engine
 
 
