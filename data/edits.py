@@ -4,7 +4,9 @@ Every save runs in one transaction: read the row (locked: ``BEGIN IMMEDIATE`` on
 ``SELECT … FOR UPDATE`` on PostgreSQL), check its version, validate the edit with
 ``geo.lifecycle``, ``UPDATE … SET version = version + 1 WHERE code = :code AND version = :expected``,
 and append one audit-log entry holding only the changed fields. A stale version is refused with
-``ConflictError``; nothing is ever silently overwritten.
+``ConflictError``; nothing is ever silently overwritten. The acting account is re-read inside the
+transaction and must hold the compound in its scope (``geo.access``), so the scope is enforced here,
+not only in the UI.
 """
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
 from data import schema
+from data.accounts import record_refusal, verify
 from data.store import audit, read_audit
-from geo.errors import ConflictError, DataValidationError, GuloError
+from geo.access import Account, require_login, require_write
+from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
 from geo.lifecycle import changed_fields, describe_change, district_today, normalise_changes, validate_compound_edit
 
 _COLUMNS = [c for c in schema.compounds.c if c.name != "geom"]
@@ -54,9 +58,13 @@ def _check(before: dict | None, code: str, changes: dict, expected_version: int,
     return normalise_changes(changes)[0]
 
 
-def update_compound(engine: Engine, code: str, changes: dict, expected_version: int, actor: str,
+def update_compound(engine: Engine, code: str, changes: dict, expected_version: int, account: Account | None,
                     today: date | None = None) -> dict:
-    """Apply ``changes`` to compound ``code`` if it is still at ``expected_version``; return the new row.
+    """As ``account``, apply ``changes`` to compound ``code`` if it is still at ``expected_version``; return the new row.
+
+    ``account`` must be logged in (not None), still active in the database, and its scope must hold
+    the compound's community (``geo.access.require_write``); otherwise ``PermissionDenied`` and the
+    refusal is audited (action ``denied``). The audit log's actor is ``account.username``.
 
     ``changes`` maps editable fields (status, plan_year, budget_wan 万元, started_on, completed_on,
     reno_type) to new values; see ``geo.lifecycle.normalise_changes`` for accepted forms. ``today``
@@ -66,17 +74,31 @@ def update_compound(engine: Engine, code: str, changes: dict, expected_version: 
     dict has every column except the geometry.
     """
     today = today or district_today()
-    with engine.begin() as conn:
-        _begin_locked(conn)
-        before = _read_row(conn, code)
-        clean = _check(before, code, changes, expected_version, today)
-        diff = changed_fields(before, clean)
-        if not diff:
-            return before
-        _conditional_update(conn, code, {f: new for f, (_, new) in diff.items()}, expected_version)
-        audit(conn, actor, "update", "compounds", code,
-              {f: old for f, (old, _) in diff.items()}, {f: new for f, (_, new) in diff.items()})
-        return _read_row(conn, code)
+    try:
+        require_login(account)
+        with engine.begin() as conn:
+            _begin_locked(conn)
+            before = _read_row(conn, code)
+            actor = _authorise(conn, account, before, code)
+            clean = _check(before, code, changes, expected_version, today)
+            diff = changed_fields(before, clean)
+            if not diff:
+                return before
+            _conditional_update(conn, code, {f: new for f, (_, new) in diff.items()}, expected_version)
+            audit(conn, actor.username, "update", "compounds", code,
+                  {f: old for f, (old, _) in diff.items()}, {f: new for f, (_, new) in diff.items()})
+            return _read_row(conn, code)
+    except PermissionDenied as exc:
+        record_refusal(engine, account, "compounds", code, str(exc))
+        raise
+
+
+def _authorise(conn: Connection, account: Account, before: dict | None, code: str) -> Account:
+    """The acting account as stored now, when it may write compound ``code``; PermissionDenied otherwise."""
+    acting = verify(conn, account)
+    if before is not None:
+        require_write(acting, before["community_code"], what=f"{before['name']}（{code}）")
+    return acting
 
 
 def _conditional_update(conn: Connection, code: str, values: dict, expected_version: int) -> None:

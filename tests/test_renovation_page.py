@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import threading
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
@@ -99,6 +100,7 @@ def test_excel_download_holds_the_same_rows(workspace, monkeypatch):
 
 
 def test_two_concurrent_edits_exactly_one_wins(sample_db):
+    from data.accounts import get_account
     from data.edits import update_compound
     from data.store import engine_for, open_store
     from geo.errors import ConflictError
@@ -106,6 +108,7 @@ def test_two_concurrent_edits_exactly_one_wins(sample_db):
 
     open_store(Settings.load({"database_url": sample_db}))
     engine = engine_for(sample_db)
+    admin = get_account(engine, "admin")
     with engine.connect() as conn:
         code, version = conn.execute(text(
             "SELECT code, version FROM compounds WHERE status = 'not_planned' ORDER BY code LIMIT 1")).one()
@@ -114,7 +117,7 @@ def test_two_concurrent_edits_exactly_one_wins(sample_db):
     def edit(who: str, year: int):
         barrier.wait()
         try:
-            update_compound(engine, code, {"status": "planned", "plan_year": year}, version, who)
+            update_compound(engine, code, {"status": "planned", "plan_year": year}, version, admin)
             results.append("ok")
         except ConflictError as exc:
             results.append(str(exc))
@@ -130,24 +133,77 @@ def test_two_concurrent_edits_exactly_one_wins(sample_db):
     assert n == 1
 
 
+def log_in(at: AppTest, sample_db: str, username: str | None) -> None:
+    """Put the demo account ``username`` into the session as dashboard.auth.sign_in does (None: log out)."""
+    from dashboard.auth import AUTH_KEY, LOGIN_AT_KEY
+    from data.accounts import get_account
+    from data.store import engine_for
+
+    at.session_state[AUTH_KEY] = username and get_account(engine_for(sample_db), username)
+    at.session_state[LOGIN_AT_KEY] = datetime.now(UTC)
+
+
 def test_edit_from_the_page_saves_and_records_history(workspace, sample_db):
     with create_engine(sample_db).connect() as conn:
         code, name = conn.execute(text(
-            "SELECT code, name FROM compounds WHERE status = 'not_planned' ORDER BY code DESC LIMIT 1")).one()
+            "SELECT code, name FROM compounds WHERE status = 'not_planned' AND street_code = '350102004000' "
+            "ORDER BY code DESC LIMIT 1")).one()
     at = workspace
+    log_in(at, sample_db, "dongjie")
     at.session_state["reno_view"] = "台账编辑"
     at.run()
     at.selectbox(key="edit_compound").set_value(code).run()
     assert not at.exception, [e.message for e in at.exception]
     next(b for b in at.selectbox if b.label == "改造状态").set_value(RenovationStatus.PLANNED)
     next(n for n in at.number_input if n.label == "计划年度").set_value(2027)
-    at.text_input(key="edit_actor").set_value("东街街道办 林工")
     next(b for b in at.get("button") if b.label == "保存修改").click()
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     with create_engine(sample_db).connect() as conn:
         status, version = conn.execute(text("SELECT status, version FROM compounds WHERE code = :c"), {"c": code}).one()
         actor = conn.execute(text("SELECT actor FROM audit_log WHERE record_code = :c"), {"c": code}).scalar()
-    assert (status, version, actor) == ("planned", 2, "东街街道办 林工")
+    assert (status, version, actor) == ("planned", 2, "dongjie")
     history = next(df.value for df in at.dataframe if "修改内容" in df.value.columns)
     assert "未纳入计划 → 已纳入计划" in history["修改内容"].iloc[0]
+
+
+def _open_editor(at: AppTest, code: str) -> AppTest:
+    at.session_state["reno_view"] = "台账编辑"
+    at.run()
+    at.selectbox(key="edit_compound").set_value(code).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _row(sample_db: str, where: str) -> tuple[str, str, int]:
+    with create_engine(sample_db).connect() as conn:
+        return conn.execute(text(f"SELECT code, street_code, version FROM compounds WHERE {where} "
+                                 "ORDER BY code LIMIT 1")).one()
+
+
+def test_sub_district_account_with_another_sub_districts_edit_url_changes_nothing(workspace, sample_db):
+    from data.accounts import get_account
+    from data.edits import update_compound
+    from data.store import engine_for
+    from geo.errors import PermissionDenied
+
+    code, street, version = _row(sample_db, "street_code <> '350102004000' AND status = 'not_planned'")
+    at = workspace
+    at.query_params["scope"] = street  # the other sub-district's link
+    log_in(at, sample_db, "dongjie")
+    _open_editor(at, code)
+    assert not [b for b in at.get("button") if b.label == "保存修改"]
+    assert any("只能修改东街街道范围内的小区" in w.value for w in at.warning)
+    engine = engine_for(sample_db)
+    with pytest.raises(PermissionDenied, match="只能修改东街街道范围内的数据"):  # a crafted direct call
+        update_compound(engine, code, {"status": "planned", "plan_year": 2027}, version, get_account(engine, "dongjie"))
+    assert _row(sample_db, f"code = '{code}'") == (code, street, version)
+
+
+def test_logged_out_visitor_gets_no_edit_form(workspace, sample_db):
+    code, _, version = _row(sample_db, "street_code = '350102004000' AND status = 'not_planned'")
+    at = workspace
+    log_in(at, sample_db, None)
+    _open_editor(at, code)
+    assert not [b for b in at.get("button") if b.label == "保存修改"]
+    assert any("登录后才能修改" in i.value for i in at.info)

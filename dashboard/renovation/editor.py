@@ -6,9 +6,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
 from data.edits import compound_history, update_compound
-from geo.errors import ConflictError, DataValidationError
+from geo.access import Account, can_write
+from geo.errors import ConflictError, DataValidationError, PermissionDenied
 from geo.lifecycle import FIELD_LABELS, allowed_next
 from geo.vocab import RenovationStatus, RenovationType
 
@@ -32,12 +34,10 @@ def _form(row: pd.Series, code: str) -> dict | None:
         budget = cols[0].number_input(FIELD_LABELS["budget_wan"], 0.0, value=_float_or_none(row["budget_wan"]), step=10.0)
         started = cols[1].date_input(FIELD_LABELS["started_on"], value=_date_or_none(row["started_on"]))
         completed = cols[2].date_input(FIELD_LABELS["completed_on"], value=_date_or_none(row["completed_on"]))
-        actor = st.text_input("操作人（记入审计日志）", key="edit_actor")
         if not st.form_submit_button("保存修改", type="primary"):
             return None
-    return {"changes": {"status": status.value, "reno_type": None if reno is None else reno.value,
-                        "plan_year": year, "budget_wan": budget, "started_on": started, "completed_on": completed},
-            "actor": actor.strip()}
+    return {"status": status.value, "reno_type": None if reno is None else reno.value,
+            "plan_year": year, "budget_wan": budget, "started_on": started, "completed_on": completed}
 
 
 def _int_or_none(v) -> int | None:
@@ -52,13 +52,13 @@ def _date_or_none(v) -> date | None:
     return None if pd.isna(v) else pd.Timestamp(v).date()
 
 
-def _save(ctx: PageContext, code: str, submitted: dict) -> None:
-    if not submitted["actor"]:
-        st.error("请填写操作人：每次修改都会记入审计日志。")
-        return
+def _save(ctx: PageContext, code: str, changes: dict, account: Account | None) -> None:
     try:
-        new = update_compound(engine(ctx), code, submitted["changes"], st.session_state[_version_key(code)],
-                              submitted["actor"], today=date.today())
+        new = update_compound(engine(ctx), code, changes, st.session_state[_version_key(code)],
+                              account, today=date.today())
+    except PermissionDenied as exc:
+        st.error(str(exc))
+        return
     except ConflictError as exc:
         st.error(str(exc))
         st.button("载入最新数据", key=f"reload_{code}", on_click=st.session_state.pop, args=(_version_key(code), None))
@@ -71,15 +71,28 @@ def _save(ctx: PageContext, code: str, submitted: dict) -> None:
     st.rerun()
 
 
+def _may_edit(account: Account | None, row: pd.Series) -> bool:
+    """Whether to offer the form; says why not (the store checks again on save)."""
+    if account is None:
+        st.info("登录后才能修改小区信息；每次修改都以登录账号记入审计日志。")
+        return False
+    if not can_write(account, row["community_code"]):
+        st.warning(f"账号“{account.username}”（{account.role.label}）只能修改{account.where}范围内的小区，此小区不在其中。")
+        return False
+    return True
+
+
 def editor(ctx: PageContext, code: str) -> None:
     """Edit one compound of the scope; the version read when the form was opened guards the save."""
     row = ctx.layer("compounds").set_index("code").loc[code]
     st.session_state.setdefault(_version_key(code), int(row["version"]))
     st.caption(f"当前状态：{RenovationStatus(row['status']).label} · 记录版本 {st.session_state[_version_key(code)]}"
                "（若他人已先保存，本次修改将被拒绝，不会覆盖他人的修改）")
-    submitted = _form(row, code)
-    if submitted is not None:
-        _save(ctx, code, submitted)
+    account = current_account()
+    if _may_edit(account, row):
+        changes = _form(row, code)
+        if changes is not None:
+            _save(ctx, code, changes, account)
     history = compound_history(engine(ctx), code)
     st.markdown(f"**修改记录（{len(history)} 条）**")
     if len(history):
