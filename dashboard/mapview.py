@@ -60,7 +60,7 @@ def map_controls(ctx: PageContext) -> tuple[list[str], str, str]:
     return keys, indicator, basemap
 
 
-def _children_frame(ctx: PageContext, indicator: str) -> gpd.GeoDataFrame:
+def children_frame(ctx: PageContext, indicator: str) -> gpd.GeoDataFrame:
     """The child units (the grid itself at grid level) with the indicator's value as column ``value``."""
     units = ctx.layer(UNIT_TABLE[ctx.scope.level])
     if ctx.scope.level is Level.GRID:
@@ -95,7 +95,7 @@ def _disputes_to_show(disputes: gpd.GeoDataFrame, ctx: PageContext) -> gpd.GeoDa
     c.settings.db_url, c.version, c.scope.code, c.period_days, c.as_of)})
 def scope_map(ctx: PageContext, keys: tuple[str, ...], indicator: str, basemap: str) -> folium.Map:
     """The folium map of ``ctx.scope``, cached per (scope, period, data version, layers, indicator, basemap)."""
-    children = _children_frame(ctx, indicator)
+    children = children_frame(ctx, indicator)
     m = build_map(children.total_bounds, basemap=basemap, asset_mode=streamlit_mode(ctx.settings.asset_mode),
                   prefix=STATIC_PREFIX, settings=ctx.settings)
     frames = {"choropleth": children, **_overlay_frames(ctx, keys)}

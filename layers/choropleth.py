@@ -189,6 +189,21 @@ def legend(gdf: gpd.GeoDataFrame | None = None, *, value_column: str = DEFAULT_C
     return items + [NO_DATA] if values.isna().any() else items
 
 
+def unit_fills(gdf: gpd.GeoDataFrame, *, value_column: str = DEFAULT_COLUMN, value_label: str | None = None,
+               value_format: str | None = None, breaks_method: ClassifyMethod | str = ClassifyMethod.QUANTILES,
+               classes: int = 5, palette: str | Sequence[str] = DEFAULT_PALETTE) -> tuple[list[str], list[tuple[str, str]]]:
+    """The fill colour of each row of ``gdf`` (grey without a value) and the legend, exactly as the map draws them.
+
+    For drawings outside Leaflet (the briefing PDF), so that paper and screen agree.
+    """
+    sch = scheme(value_column, value_label, value_format, breaks_method, classes, palette)
+    require_columns(gdf, [sch.column], LABEL)
+    values, breaks, colours = _classified(gdf, sch)
+    fills = [NO_DATA[1] if c == NO_CLASS else colours[c] for c in assign_classes(values, breaks)]
+    return fills, legend(gdf, value_column=value_column, value_label=value_label, value_format=value_format,
+                         breaks_method=breaks_method, classes=classes, palette=palette)
+
+
 def _ramp(sch: Scheme) -> list[tuple[str, str]]:
     colours = class_colours(sch.classes, sch.palette)
     names = [f"第{i + 1}级" for i in range(len(colours))]

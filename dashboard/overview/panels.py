@@ -1,0 +1,82 @@
+"""The overview's panels: alerts that link to the page and scope explaining them, per-theme rankings, documents."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import streamlit as st
+
+from dashboard.context import PageContext
+from dashboard.nav import pages
+from data.briefing import briefing_pdf, briefing_xlsx
+from geo.briefing import COLUMN_LABELS, PERCENT_COLUMNS, THEME_BY_KEY, THEMES, Briefing
+from geo.vocab import DisputeCategory
+
+ALERTS_SHOWN = 6  # per theme, before "more"
+FORMATS = {"households_per_grid": "%.0f", "disputes_per_1000": "%.1f", **{c: "percent" for c in PERCENT_COLUMNS}}
+
+
+def _link(ctx: PageContext, page: str, label: str, code: str) -> None:
+    st.page_link(pages()[page], label=label, query_params={"scope": code, "period": str(ctx.period_days)},
+                 help="打开说明此项的页面和范围")
+
+
+def alerts_panel(ctx: PageContext, b: Briefing) -> None:
+    """The alerts grouped by theme; each names the unit and links to the page and scope that explain it."""
+    st.markdown(f"**预警事项 · {len(b.alerts)} 条**")
+    if b.alerts.empty:
+        st.success("本期没有越过预警阈值的事项。")
+        return
+    with st.container(height=560, border=True):
+        for theme in THEMES:
+            rows = b.alerts[b.alerts["theme"] == theme.key]
+            if rows.empty:
+                continue
+            st.markdown(f"**{theme.label}**（{len(rows)}）")
+            for i, r in enumerate(rows.itertuples()):
+                if i == ALERTS_SHOWN:
+                    st.caption(f"另有 {len(rows) - ALERTS_SHOWN} 条，见简报或{THEME_BY_KEY[theme.key].label}页面")
+                    break
+                _link(ctx, r.page, f"{r.name}：{r.message}", r.code)
+
+
+def rankings_panel(ctx: PageContext, b: Briefing, child_label: str) -> None:
+    """One tab per theme: the units ranked by the theme's indicator (1 = best), with a link to the theme's page."""
+    if not b.rankings:
+        return
+    st.markdown(f"**{child_label}分主题排名**（排名 1 为最好；点击列名可重新排序）")
+    for tab, theme in zip(st.tabs([t.label for t in THEMES]), THEMES):
+        with tab:
+            frame = b.rankings[theme.key]
+            config = {c: st.column_config.NumberColumn(COLUMN_LABELS.get(c, "排名"), format=FORMATS.get(c, "%d"))
+                      for c in frame.columns if c != "name"}
+            config["name"] = st.column_config.TextColumn("名称", pinned=True)
+            st.dataframe(frame, column_config=config, hide_index=True, width="stretch",
+                         height=min(38 + 35 * len(frame), 420), key=f"rank_{theme.key}")
+            _link(ctx, theme.page, f"查看{theme.label}详情 →", ctx.scope.code)
+
+
+def _file_stem(b: Briefing) -> str:
+    return f"{b.scope_name}社区治理简报_{b.as_of:%Y%m%d}_{b.period.days}天"
+
+
+def documents(b: Briefing) -> None:
+    """One-click briefing PDF and workbook (made when clicked) and the link to the big screen."""
+    st.markdown("**简报**")
+    cols = st.columns(3)
+    cols[0].download_button("下载简报 PDF", lambda: briefing_pdf(replace(b, generated=datetime.now())),
+                            file_name=f"{_file_stem(b)}.pdf", mime="application/pdf", type="primary",
+                            key="brief_pdf", width="stretch", on_click="ignore")
+    cols[1].download_button("下载简报 Excel", lambda: briefing_xlsx(replace(b, generated=datetime.now())),
+                            file_name=f"{_file_stem(b)}.xlsx", key="brief_xlsx", width="stretch",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            on_click="ignore")
+    query = f"?screen=big&scope={b.scope_code}" if b.scope_code else "?screen=big"
+    cols[2].markdown(f"[🖥 打开大屏模式]({query})", help="1920×1080 会议室大屏：深色、大字号，各主题轮播")
+
+
+def trend(b: Briefing) -> None:
+    """Cases per month over twelve months, by category (the same series as the PDF's chart)."""
+    st.markdown("**近12个月矛盾纠纷（按类别）**")
+    st.bar_chart(b.monthly, height=260, color=[c.color for c in DisputeCategory], x_label="月份", y_label="件数")
+
