@@ -1,0 +1,717 @@
+"""Validation of an imported table: every problem at once, as (row, field, value, reason) in Chinese.
+
+Input is a plain table read from a file (``pandas.DataFrame`` of raw cell values with a ``_row``
+column holding the row number the user sees: the Excel row, the CSV line, or the feature number
+of a vector file) and, for vector files, its geometries with the declared CRS. ``prepare``
+maps the columns to fields, resolves the coordinate system, converts to WGS84 (EPSG:4326),
+coerces every value, checks codes against the district's hierarchy, checks geometry (valid, of the
+right type, inside the district; optional repair with ``make_valid``, each repair reported) and
+looks for a hidden GCJ-02/BD-09 offset. It returns the clean GeoDataFrame with exactly the stored
+columns that the file provides (plus codes derived from the hierarchy) and the problems. Pure:
+no files, no SQL.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo import ingest_crs as icrs
+from geo.errors import CRSError
+from geo.ingest_fields import (
+    GEOMETRY_FIELDS,
+    LAT,
+    LAYER_LABELS,
+    LON,
+    POINT_LAYERS,
+    TOWN,
+    WKT,
+    FieldSpec,
+    check_layer,
+    check_mapping,
+    fields_of,
+    guess_mapping,
+)
+from geo.lifecycle import FIELD_LABELS as RENO_LABELS
+from geo.lifecycle import validate_compound_edit
+from geo.scope import street_of
+from geo.vocab import CLOSED_DISPUTE_STATUSES, Level
+
+ROW = "_row"
+"""Column of the row number the user sees in their file."""
+FILE_LEVEL = None
+"""Row of a problem that concerns the whole file (shown as “全表”)."""
+DISTRICT_TOLERANCE_DEG = 0.002
+"""How far (degrees, ≈ 200 m) outside the district polygon a geometry may lie before it is reported."""
+PROBLEM_COLUMNS = ("行号", "字段", "值", "问题")
+
+
+class Problem(NamedTuple):
+    """One problem: the user's row number (None for the whole file), the field as the user names it,
+    the offending value as text, and the reason in plain Chinese."""
+
+    row: int | None
+    field: str
+    value: str
+    reason: str
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a table with Chinese headers 行号/字段/值/问题, file-level ones first, then by row."""
+    rows = sorted(problems, key=lambda p: (-1 if p.row is None else p.row))
+    frame = pd.DataFrame([(("全表" if p.row is None else p.row), p.field, p.value, p.reason) for p in rows],
+                         columns=list(PROBLEM_COLUMNS))
+    return frame.astype({"行号": object})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the district already holds, to check codes and positions against (all WGS84).
+
+    ``streets``/``communities``/``grids``: GeoDataFrames with at least code, name (and
+    street_code / community_code); ``compound_codes``: codes of stored compounds; ``existing``:
+    the stored geometry of the target layer indexed by code; ``today``: the date in Fuzhou.
+    """
+
+    streets: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    compound_codes: frozenset[str]
+    existing: gpd.GeoSeries
+    today: date
+
+    @property
+    def district(self):
+        """The district polygon (union of sub-districts, else communities), or None when empty."""
+        for frame in (self.streets, self.communities):
+            if len(frame):
+                return shapely.union_all(np.asarray(frame.geometry.values, dtype=object))
+        return None
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], layer: str, today: date) -> Reference:
+        """Reference from stored layers (missing ones are taken as empty); ``layer`` is the import target."""
+        empty = gpd.GeoDataFrame({"code": [], "name": [], "street_code": [], "community_code": []},
+                                 geometry=[], crs=icrs.gcrs.WGS84_EPSG)
+        get = lambda name: frames.get(name, empty)  # noqa: E731
+        target = get(layer)
+        existing = gpd.GeoSeries(target.geometry.values, index=target["code"].astype(str).values, crs=target.crs)
+        compounds = get("compounds")
+        return cls(get("streets"), get("communities"), get("grids"),
+                   frozenset(compounds["code"].astype(str)), existing, today)
+
+
+@dataclass
+class Prepared:
+    """The outcome of ``prepare``: clean rows, problems, repairs, and how the file was understood."""
+
+    layer: str
+    frame: gpd.GeoDataFrame
+    problems: list[Problem]
+    repairs: list[Problem] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    crs_key: str = icrs.WGS84
+    crs_note: str = ""
+    shift: icrs.ShiftFinding | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# ---------------------------------------------------------------- coercion of single values
+
+
+class _Bad(ValueError):
+    """A value that does not fit its field; the message is the Chinese reason."""
+
+
+def is_blank(value) -> bool:
+    """None, NaN, NaT and whitespace-only text are blank."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_int(value) -> int:
+    if isinstance(value, bool):
+        raise _Bad("应为整数")
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    text = str(value).strip().replace(",", "")
+    if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+        return int(float(text))
+    raise _Bad("应为整数")
+
+
+def _as_float(value) -> float:
+    if isinstance(value, bool):
+        raise _Bad("应为数字")
+    try:
+        number = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise _Bad("应为数字") from None
+    if not math.isfinite(number):
+        raise _Bad("应为有限的数字")
+    return number
+
+
+_TRUE = {"是", "有", "y", "yes", "true", "1", "√", "t"}
+_FALSE = {"否", "无", "没有", "n", "no", "false", "0", "×", "f"}
+
+
+def _as_bool(value) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = str(int(value) if isinstance(value, Real) and float(value).is_integer() else value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise _Bad("应为“是”或“否”")
+
+
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, Real) and not isinstance(value, bool) and 20_000 <= float(value) <= 80_000:
+        return _EXCEL_EPOCH + timedelta(days=int(value))  # an Excel date serial number
+    match = _DATE.match(str(value).strip())
+    if match:
+        try:
+            return date(*map(int, match.groups()))
+        except ValueError:
+            raise _Bad("不是有效的日期") from None
+    raise _Bad("应为日期，如 2026-05-01")
+
+
+def _as_enum(value, vocab):
+    text = str(value).strip()
+    try:
+        return vocab.from_label(text).value
+    except ValueError:
+        pass
+    starts = [m for m in vocab if m.label.startswith(text) or text.startswith(m.label)]
+    if len(starts) == 1 and text:
+        return starts[0].value
+    raise _Bad(f"不是有效的{vocab.title()}，可选：{'、'.join(vocab.labels().values())}")
+
+
+def _as_text(value) -> str:
+    if isinstance(value, Real) and not isinstance(value, bool) and float(value).is_integer():
+        return str(int(value))  # Excel keeps codes typed as numbers as 350102004001.0
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    return str(value).strip()
+
+
+def coerce(spec: FieldSpec, value, today: date):
+    """``value`` in the stored form of ``spec`` (None when blank); raises ValueError with the Chinese reason."""
+    if is_blank(value):
+        if spec.required:
+            raise _Bad("必填，不能为空")
+        return None
+    kind = spec.kind
+    out = {"int": _as_int, "float": _as_float, "bool": _as_bool, "date": _as_date}.get(kind, _as_text)(value) \
+        if kind != "enum" else _as_enum(value, spec.vocab)
+    _check_range(spec, out, today)
+    return out
+
+
+def _check_range(spec: FieldSpec, out, today: date) -> None:
+    if isinstance(out, str) and spec.max_len and len(out) > spec.max_len:
+        raise _Bad(f"超过 {spec.max_len} 个字符")
+    if isinstance(out, int | float) and not isinstance(out, bool):
+        if spec.lo is not None and out < spec.lo:
+            raise _Bad("不能为负数" if spec.lo == 0 else f"应不小于 {spec.lo:g}")
+        if spec.hi is not None and out > spec.hi:
+            raise _Bad(f"应不大于 {spec.hi:g}")
+        if spec.not_future and out > today.year:
+            raise _Bad(f"不能晚于今年（{today.year}）")
+    if isinstance(out, date) and spec.not_future and out > today:
+        raise _Bad(f"不能晚于今天（{today.isoformat()}）")
+
+
+# ---------------------------------------------------------------- columns and values
+
+
+def shown(value) -> str:
+    """A raw cell value as the text shown in the report (blank for missing), at most 60 characters."""
+    if is_blank(value):
+        return ""
+    text = _as_text(value) if not isinstance(value, float) or value.is_integer() else f"{value:g}"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+class _Names:
+    """How the report names each field: the user's own column when mapped, else the Chinese label."""
+
+    def __init__(self, layer: str, mapping: dict[str, str]):
+        self.specs = fields_of(layer)
+        self.by_field = {f: c for c, f in mapping.items()}
+
+    def __call__(self, name: str) -> str:
+        return str(self.by_field.get(name, self.specs[name].label if name in self.specs else name))
+
+
+def map_columns(table: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    """A frame with one column per mapped field (raw values, object dtype) and ``_row``; the input is untouched."""
+    out = pd.DataFrame({f: table[c].astype(object).values for c, f in mapping.items()}, index=table.index)
+    out[ROW] = table[ROW].values if ROW in table else np.arange(2, len(table) + 2)
+    return out
+
+
+def coerce_frame(mapped: pd.DataFrame, layer: str, today: date, names: _Names) -> tuple[pd.DataFrame, list[Problem]]:
+    """Every non-geometry field coerced (None where invalid), and a problem per bad or missing value."""
+    specs = fields_of(layer)
+    problems: list[Problem] = []
+    out = pd.DataFrame(index=mapped.index)
+    wanted = [s for s in specs.values() if s.name not in GEOMETRY_FIELDS and (s.required or s.name in mapped)]
+    for spec in wanted:
+        column = mapped[spec.name] if spec.name in mapped else pd.Series([None] * len(mapped), index=mapped.index)
+        values = []
+        for row, raw in zip(mapped[ROW], column):
+            try:
+                values.append(coerce(spec, raw, today))
+            except ValueError as exc:
+                values.append(None)
+                if spec.name not in _DERIVABLE.get(layer, ()):
+                    problems.append(Problem(int(row), names(spec.name), shown(raw), str(exc)))
+        out[spec.name] = pd.Series(values, index=mapped.index, dtype=object)
+    return out, problems
+
+
+_DERIVABLE = {layer: ("community_code",) for layer in ("grids", "compounds", "stations")}
+"""Required fields that may instead be derived from another column (a community from its grid's code);
+``check_codes`` reports them when they cannot."""
+
+
+# ---------------------------------------------------------------- codes and the hierarchy
+
+
+def _code_index(frame: pd.DataFrame, suffix: str = "") -> dict[str, str]:
+    """Code and unambiguous name (also without ``suffix``, e.g. 社区) -> code."""
+    out: dict[str, str] = {str(c): str(c) for c in frame["code"]}
+    names = frame["name"].astype(str) if "name" in frame else pd.Series([], dtype=str)
+    for key in (names, names.str.removesuffix(suffix) if suffix else None):
+        if key is None:
+            continue
+        counts = key.value_counts()
+        out.update({n: str(c) for n, c in zip(key, frame["code"]) if counts[n] == 1 and n not in out})
+    return out
+
+
+def _resolve(values: pd.Series, index: dict[str, str]) -> pd.Series:
+    return pd.Series([None if v is None else index.get(str(v), index.get(str(v).strip())) for v in values],
+                     index=values.index, dtype=object)
+
+
+class _Hierarchy:
+    """Lookups of the stored units: code or name -> code, and each unit's parent."""
+
+    def __init__(self, ref: Reference):
+        self.streets = _code_index(ref.streets, Level.STREET.label)
+        self.communities = _code_index(ref.communities, Level.COMMUNITY.label)
+        self.grids = {str(c): str(c) for c in ref.grids["code"]}
+        self.grid_parent = dict(zip(ref.grids["code"].astype(str), ref.grids["community_code"].astype(str)))
+        self.community_parent = dict(zip(ref.communities["code"].astype(str),
+                                         ref.communities.get("street_code", pd.Series(dtype=str)).astype(str)))
+        self.compounds = ref.compound_codes
+
+
+def check_codes(values: pd.DataFrame, rows: pd.Series, layer: str, ref: Reference,
+                names: _Names, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """Resolve names to codes, derive parent codes, and report unknown or inconsistent codes."""
+    h = _Hierarchy(ref)
+    out = values.copy()
+    problems: list[Problem] = []
+    checker = {"streets": _street_codes, "communities": _community_codes, "grids": _grid_codes}.get(layer, _child_codes)
+    checker(out, rows, layer, h, names, raw, problems)
+    problems += _duplicates(out["code"], rows, names("code"))
+    return out, problems
+
+
+def _report(problems, rows, mask, field_name, raw_values, reason) -> None:
+    for row, value in zip(rows[mask], raw_values[mask]):
+        problems.append(Problem(int(row), field_name, shown(value), reason))
+
+
+def _raw(raw: pd.DataFrame, name: str, index) -> pd.Series:
+    return raw[name] if name in raw else pd.Series([None] * len(index), index=index, dtype=object)
+
+
+def _street_codes(out, rows, layer, h, names, raw, problems) -> None:
+    code = out["code"]
+    bad = code.notna() & ~code.astype(str).str.fullmatch(r"3501020\d{2}000")
+    _report(problems, rows, bad, names("code"), code, "街道代码应为 3501020 开头、000 结尾的12位数字")
+    if "kind" in out:
+        wrong = out["kind"].notna() & ~out["kind"].isin([Level.STREET.label, TOWN])
+        _report(problems, rows, wrong, names("kind"), out["kind"], f"类型应为“{Level.STREET.label}”或“{TOWN}”")
+    out["kind"] = out["kind"].fillna(Level.STREET.label) if "kind" in out else Level.STREET.label
+
+
+def _community_codes(out, rows, layer, h, names, raw, problems) -> None:
+    code = out["code"].astype(str)
+    bad = out["code"].notna() & ~code.str.fullmatch(r"3501020\d{5}")
+    _report(problems, rows, bad, names("code"), out["code"], "社区代码应为 3501020 开头的12位数字")
+    derived = pd.Series([street_of(c) for c in code], index=out.index, dtype=object)
+    given = _resolve(out["street_code"], h.streets) if "street_code" in out else derived
+    unknown = ~bad & ~derived.isin(list(h.streets))
+    _report(problems, rows, unknown, names("code"), out["code"], "所属街道不存在（请先导入街道）")
+    clash = "street_code" in out and (out["street_code"].notna() & (given != derived) & ~bad)
+    if clash is not False:
+        _report(problems, rows, clash, names("street_code"), out["street_code"], "与社区代码前9位所属的街道不一致")
+    out["street_code"] = derived
+    if "centre_known" in out:
+        out["centre_known"] = out["centre_known"].fillna(False)
+
+
+def _grid_codes(out, rows, layer, h, names, raw, problems) -> None:
+    code = out["code"].astype(str)
+    bad = out["code"].notna() & ~code.str.fullmatch(r"3501020\d{8}")
+    _report(problems, rows, bad, names("code"), out["code"], "网格编码应为所属社区代码加3位数字，共15位")
+    derived = pd.Series([c[:12] for c in code], index=out.index, dtype=object)
+    if "community_code" in out:
+        given = _resolve(out["community_code"], h.communities)
+        unknown = out["community_code"].notna() & given.isna()
+        _report(problems, rows, unknown, names("community_code"), _raw(raw, "community_code", out.index), "社区不存在")
+        clash = given.notna() & (given != derived) & ~bad
+        _report(problems, rows, clash, names("community_code"), _raw(raw, "community_code", out.index),
+                "与网格编码前12位的社区不一致")
+    missing = ~bad & ~derived.isin(list(h.communities.values()))
+    _report(problems, rows, missing, names("code"), out["code"], "网格编码前12位不是已有社区的代码")
+    out["community_code"] = derived
+    out["street_code"] = [street_of(c) for c in derived]
+    if "assistants" in out:
+        out["assistants"] = out["assistants"].fillna(0)
+
+
+def _child_codes(out, rows, layer, h, names, raw, problems) -> None:
+    """Compounds, stations, disputes: community and grid must exist and agree; street follows."""
+    grid = _resolve(out["grid_code"], h.grids) if "grid_code" in out else pd.Series(None, index=out.index, dtype=object)
+    if "grid_code" in out:
+        unknown = out["grid_code"].notna() & grid.isna()
+        _report(problems, rows, unknown, names("grid_code"), _raw(raw, "grid_code", out.index), "网格不存在")
+        out["grid_code"] = grid
+    from_grid = grid.map(h.grid_parent)
+    comm = _resolve(out["community_code"], h.communities) if "community_code" in out else from_grid.copy()
+    given = out["community_code"] if "community_code" in out else pd.Series(None, index=out.index, dtype=object)
+    unknown = given.notna() & comm.isna()
+    _report(problems, rows, unknown, names("community_code"), _raw(raw, "community_code", out.index),
+            "社区不存在（可填社区代码或社区全称）")
+    clash = comm.notna() & from_grid.notna() & (comm != from_grid)
+    _report(problems, rows, clash, names("grid_code"), _raw(raw, "grid_code", out.index), "网格不属于所填社区")
+    comm = comm.where(comm.notna(), from_grid)
+    missing = given.isna() & comm.isna() & ~(out["grid_code"].notna() if "grid_code" in out else False)
+    _report(problems, rows, missing, names("community_code"), given, "必填，不能为空（或填写所属网格）")
+    out["community_code"] = comm
+    out["street_code"] = [None if c is None or pd.isna(c) else h.community_parent.get(c, street_of(c)) for c in comm]
+    if layer == "disputes" and "compound_code" in out:
+        unknown = out["compound_code"].notna() & ~out["compound_code"].isin(list(h.compounds))
+        _report(problems, rows, unknown, names("compound_code"), out["compound_code"], "小区编码不存在")
+
+
+def _duplicates(codes: pd.Series, rows: pd.Series, field_name: str) -> list[Problem]:
+    present = codes.notna()
+    first = {}
+    problems = []
+    for row, code in zip(rows[present], codes[present]):
+        if code in first:
+            problems.append(Problem(int(row), field_name, shown(code), f"编码重复（与第 {first[code]} 行相同）"))
+        else:
+            first[code] = int(row)
+    return problems
+
+
+# ---------------------------------------------------------------- geometry
+
+
+def geometry_from_columns(mapped: pd.DataFrame, layer: str, names: _Names) -> tuple[gpd.GeoSeries, list[Problem]]:
+    """Geometries from lon/lat columns (points) or a WKT column, in the file's own coordinates (no CRS)."""
+    problems: list[Problem] = []
+    rows = mapped[ROW]
+    if LON in mapped and LAT in mapped:
+        geoms = []
+        for row, x, y in zip(rows, mapped[LON], mapped[LAT]):
+            try:
+                geoms.append(shapely.Point(_as_float(x), _as_float(y)))
+            except ValueError:
+                geoms.append(None)
+                bad = LON if _bad_number(x) else LAT
+                problems.append(Problem(int(row), names(bad), shown(x if bad == LON else y), "坐标缺失或不是数字"))
+        return gpd.GeoSeries(geoms, index=mapped.index), problems
+    if WKT in mapped:
+        return _from_wkt(mapped, names, problems), problems
+    need = "经度、纬度两列（或 WKT 几何列）" if layer in POINT_LAYERS else "几何（WKT）列，或使用 GeoJSON/GeoPackage/Shapefile"
+    problems.append(Problem(FILE_LEVEL, "几何", "", f"文件没有坐标：{LAYER_LABELS[layer]}需要{need}"))
+    return gpd.GeoSeries([None] * len(mapped), index=mapped.index), problems
+
+
+def _bad_number(value) -> bool:
+    try:
+        _as_float(value)
+        return is_blank(value)
+    except ValueError:
+        return True
+
+
+def _from_wkt(mapped: pd.DataFrame, names: _Names, problems: list[Problem]) -> gpd.GeoSeries:
+    geoms = []
+    for row, text in zip(mapped[ROW], mapped[WKT]):
+        try:
+            geoms.append(None if is_blank(text) else shapely.from_wkt(str(text)))
+        except shapely.errors.ShapelyError:
+            geoms.append(None)
+            problems.append(Problem(int(row), names(WKT), shown(text), "不是有效的 WKT 几何"))
+    return gpd.GeoSeries(geoms, index=mapped.index)
+
+
+_REASONS = {"Self-intersection": "自相交", "Ring Self-intersection": "环自相交", "Too few points": "点数太少",
+            "Hole lies outside shell": "内环在外环之外", "Nested shells": "外环嵌套", "Duplicate Rings": "环重复",
+            "Invalid Coordinate": "坐标无效", "Interior is disconnected": "内部不连通",
+            "Ring Self-intersection[": "环自相交"}
+
+
+def invalid_reason(geom) -> str:
+    """Why a geometry is invalid, in Chinese (shapely's reason translated where known)."""
+    reason = shapely.is_valid_reason(geom) or ""
+    head = reason.split("[")[0].strip()
+    return _REASONS.get(head, head or "几何无效")
+
+
+def _kind_ok(geom, layer: str) -> bool:
+    kind = geom.geom_type
+    return kind == "Point" if layer in POINT_LAYERS else kind in ("Polygon", "MultiPolygon")
+
+
+def _polygonal(geom):
+    """The polygon parts of a (repaired) geometry as one MultiPolygon, or None when none remain."""
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    parts = [p for g in parts for p in shapely.get_parts(g)]
+    return shapely.MultiPolygon(parts) if parts else None
+
+
+def check_geometry(geoms: gpd.GeoSeries, rows: pd.Series, layer: str, district, repair: bool,
+                   label: str) -> tuple[gpd.GeoSeries, list[Problem], list[Problem]]:
+    """Validate WGS84 geometries: present, right type, valid (or repaired), inside the district.
+
+    Returns the geometries to store (polygons as MultiPolygon), the problems and the repairs.
+    ``district`` is the WGS84 district polygon (None: a box around Fuzhou); ``label`` names the
+    geometry field in the report.
+    """
+    area = icrs.area_or_box(district).buffer(DISTRICT_TOLERANCE_DEG)
+    shapely.prepare(area)
+    out, problems, repairs = [], [], []
+    for row, geom in zip(rows, geoms):
+        row = int(row)
+        geom, problem, fixed = _one_geometry(geom, layer, repair, area)
+        out.append(geom)
+        if problem:
+            problems.append(Problem(row, label, _geom_text(geom), problem))
+        if fixed:
+            repairs.append(Problem(row, label, "", fixed))
+    return gpd.GeoSeries(out, index=geoms.index, crs=icrs.gcrs.WGS84_EPSG), problems, repairs
+
+
+def _one_geometry(geom, layer: str, repair: bool, area):
+    """(geometry to store, problem or None, repair note or None) for one geometry."""
+    if geom is None or geom.is_empty:
+        return None, "缺少几何（坐标）", None
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return None, "坐标不是有限的数字", None
+    if not _kind_ok(geom, layer):
+        want = "点" if layer in POINT_LAYERS else "面（多边形）"
+        return geom, f"几何类型为 {geom.geom_type}，{LAYER_LABELS[layer]}应为{want}", None
+    fixed = None
+    if not geom.is_valid:
+        reason = invalid_reason(geom)
+        if not repair:
+            return geom, f"几何无效：{reason}（可选择自动修复）", None
+        geom = _polygonal(shapely.make_valid(geom))
+        if geom is None:
+            return None, f"几何无效：{reason}，修复后没有剩下面", None
+        fixed = f"已用 make_valid 修复：{reason}"
+    if layer not in POINT_LAYERS and geom.geom_type == "Polygon":
+        geom = shapely.MultiPolygon([geom])
+    if not area.contains(shapely.point_on_surface(geom)):
+        return geom, "位置不在鼓楼区范围内（请检查坐标或坐标系）", fixed
+    return geom, None, fixed
+
+
+def _geom_text(geom) -> str:
+    if geom is None:
+        return ""
+    if geom.geom_type == "Point":
+        return f"{geom.x:.6f}, {geom.y:.6f}"
+    c = geom.representative_point()
+    return f"{geom.geom_type} 近 {c.x:.5f}, {c.y:.5f}"
+
+
+# ---------------------------------------------------------------- rules across fields
+
+
+def rule_problems(values: pd.DataFrame, rows: pd.Series, layer: str, today: date, names: _Names) -> list[Problem]:
+    """Rules that involve several fields of one row (compound lifecycle, dispute dates)."""
+    if layer == "compounds":
+        return _compound_rules(values, rows, today, names)
+    if layer == "disputes":
+        return _dispute_rules(values, rows, names)
+    return []
+
+
+_RENO_FIELDS = tuple(RENO_LABELS)
+
+
+def _compound_rules(values, rows, today, names) -> list[Problem]:
+    by_label = {label: name for name, label in RENO_LABELS.items()}
+    problems = []
+    present = [f for f in _RENO_FIELDS if f in values]
+    for i, row in zip(values.index, rows):
+        changes = {f: values.at[i, f] for f in present}
+        if changes.get("status") is None:
+            continue  # already reported as missing or invalid
+        for text in validate_compound_edit({}, changes, today):
+            label, _, reason = text.partition("：")
+            name = by_label.get(label, label)
+            problems.append(Problem(int(row), names(name), shown(changes.get(name)), reason))
+    return problems
+
+
+def _dispute_rules(values, rows, names) -> list[Problem]:
+    closed = {s.value for s in CLOSED_DISPUTE_STATUSES}
+    problems = []
+    closed_on = values["closed_on"] if "closed_on" in values else pd.Series(None, index=values.index, dtype=object)
+    for i, row in zip(values.index, rows):
+        status, reported, done = values.at[i, "status"], values.at[i, "reported_on"], closed_on[i]
+        if status in closed and done is None:
+            problems.append(Problem(int(row), names("closed_on"), "", "办理状态为已办结时必须填写办结日期"))
+        if status is not None and status not in closed and done is not None:
+            problems.append(Problem(int(row), names("closed_on"), shown(done), "案件尚未办结，不应有办结日期"))
+        if reported is not None and done is not None and done < reported:
+            problems.append(Problem(int(row), names("closed_on"), shown(done), f"早于受理日期 {reported.isoformat()}"))
+    return problems
+
+
+# ---------------------------------------------------------------- the whole check
+
+
+def missing_columns(mapping: dict[str, str], layer: str, has_geometry: bool) -> list[Problem]:
+    """A file-level problem per required field no column maps to (geometry counted separately)."""
+    mapped = set(mapping.values())
+    problems = []
+    for spec in fields_of(layer).values():
+        if spec.required and spec.name not in mapped and spec.name not in GEOMETRY_FIELDS \
+                and spec.name not in _DERIVABLE.get(layer, ()):
+            problems.append(Problem(FILE_LEVEL, spec.label, "", f"缺少必填列“{spec.label}”（可在列映射中指定对应的列）"))
+    return problems
+
+
+def resolve_crs(geoms: gpd.GeoSeries, declared, choice: str | None, district) -> icrs.CRSGuess:
+    """The user's choice when given, else the detected system (CRSError when nothing fits)."""
+    if choice:
+        key = icrs.parse_crs_key(choice)
+        return icrs.CRSGuess(key, f"使用指定的坐标系：{icrs.crs_label(key)}")
+    return icrs.detect_crs(geoms, pyproj.CRS(declared) if declared is not None else None, district)
+
+
+def _reference_units(values: pd.DataFrame, layer: str, ref: Reference) -> gpd.GeoSeries | None:
+    """For each row, the stored polygon of the grid (else community) it names, for the shift check."""
+    for col, frame in (("grid_code", ref.grids), ("community_code", ref.communities)):
+        if layer in ("grids", "communities") and col == "grid_code":
+            continue
+        if col in values and len(frame) and values[col].notna().any():
+            shapes = pd.Series(frame.geometry.values, index=frame["code"].astype(str).values)
+            shapes = shapes[~shapes.index.duplicated()]
+            return gpd.GeoSeries(values[col].map(shapes).values, index=values.index)
+    return None
+
+
+def shift_problem(values: pd.DataFrame, geoms: gpd.GeoSeries, layer: str, ref: Reference) -> icrs.ShiftFinding | None:
+    """A hidden GCJ-02/BD-09 offset, judged against same-code stored records, else named units."""
+    existing = ref.existing[~ref.existing.index.duplicated()]
+    known = gpd.GeoSeries(values["code"].map(pd.Series(existing.values, index=existing.index)).values,
+                          index=values.index) if "code" in values and len(existing) else None
+    return icrs.detect_shift(geoms, known, _reference_units(values, layer, ref))
+
+
+def prepare(table: pd.DataFrame, layer: str, ref: Reference, *, geometry: gpd.GeoSeries | None = None,
+            declared_crs=None, mapping: dict[str, str] | None = None, crs: str | None = None,
+            repair: bool = False, check_shift: bool = True) -> Prepared:
+    """Map, convert and validate one imported table; nothing is written anywhere.
+
+    ``table``: raw cell values with ``_row``; ``geometry``: a vector file's geometries (aligned
+    with ``table``) in ``declared_crs``; otherwise points come from lon/lat columns or a WKT column.
+    ``mapping``: source column -> field (default: ``guess_mapping``); ``crs``: a CRS key
+    (see ``geo.ingest_crs.CRS_CHOICES``) overriding detection; ``repair``: fix invalid polygons
+    with ``make_valid`` (each repair is listed in ``repairs``); ``check_shift``: look for GCJ-02 or
+    BD-09 coordinates declared as WGS84. The frame is EPSG:4326 and holds ``_row``.
+    """
+    check_layer(layer)
+    table = table.reset_index(drop=True)
+    columns = [c for c in table.columns if c != ROW]
+    mapping = dict(mapping) if mapping is not None else guess_mapping(columns, layer)
+    bad = check_mapping(mapping, columns, layer)
+    if bad:
+        return Prepared(layer, _empty(table), [Problem(FILE_LEVEL, "列映射", "", p) for p in bad], mapping=mapping)
+    names, mapped = _Names(layer, mapping), map_columns(table, mapping)
+    problems = missing_columns(mapping, layer, geometry is not None)
+    if geometry is None:
+        geometry, more = geometry_from_columns(mapped, layer, names)
+        problems += more
+    else:
+        geometry = gpd.GeoSeries(geometry.values, index=table.index)
+    try:
+        guess = resolve_crs(geometry, declared_crs, crs, ref.district)
+    except CRSError as exc:
+        return Prepared(layer, _empty(table), problems + [Problem(FILE_LEVEL, "坐标系", "", str(exc))], mapping=mapping)
+    return _validate(mapped, geometry, guess, layer, ref, names, problems, repair, check_shift, mapping)
+
+
+def _validate(mapped, geometry, guess, layer, ref, names, problems, repair, check_shift, mapping) -> Prepared:
+    rows = mapped[ROW]
+    values, more = coerce_frame(mapped, layer, ref.today, names)
+    problems += more
+    values, more = check_codes(values, rows, layer, ref, names, mapped)
+    problems += more
+    wgs = icrs.to_wgs84(geometry, guess.key)
+    label = names(LON) if LON in mapped else names(WKT) if WKT in mapped else "几何"
+    geoms, more, repairs = check_geometry(wgs, rows, layer, ref.district, repair, label)
+    problems += more + rule_problems(values, rows, layer, ref.today, names)
+    shift = shift_problem(values, geoms, layer, ref) if check_shift and guess.key in icrs.GEOGRAPHIC[:2] else None
+    if shift is not None:
+        problems.insert(0, Problem(FILE_LEVEL, "坐标系", icrs.crs_label(guess.key), shift.message))
+    values[ROW] = rows.values
+    frame = gpd.GeoDataFrame(values, geometry=gpd.GeoSeries(geoms.values, index=values.index), crs=icrs.gcrs.WGS84_EPSG)
+    return Prepared(layer, frame, problems, repairs, mapping, guess.key, guess.note, shift)
+
+
+def _empty(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({ROW: table[ROW].values if ROW in table else []},
+                            geometry=gpd.GeoSeries([None] * len(table)), crs=icrs.gcrs.WGS84_EPSG)
+
+
+def store_columns(frame: gpd.GeoDataFrame, layer: str) -> list[str]:
+    """The columns of a prepared frame that are stored (everything but ``_row`` and the geometry)."""
+    return [c for c in frame.columns if c not in (ROW, frame.geometry.name)]

@@ -1,0 +1,225 @@
+"""The fields of each importable layer: Chinese headers, aliases, kinds, and the column-name guess.
+
+A ``FieldSpec`` says how one stored column is filled from a file: its Chinese label (the
+template header), the other headers it is recognised by (Chinese and English), its kind (text,
+int, float, bool, date, enum, code), whether it is required, and its limits. ``guess_mapping``
+maps a file's headers to fields; the user may override it with a dict ``{source column: field}``.
+Pure: no files, no database.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from geo.errors import GuloError
+from geo.lifecycle import FIELD_LABELS as RENO_LABELS
+from geo.lifecycle import PLAN_YEAR_RANGE
+from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level, RenovationStatus, RenovationType, StationKind
+
+LON, LAT, WKT = "lon", "lat", "wkt"
+"""Pseudo-fields: point coordinates from two columns, or any geometry as WKT text."""
+TOWN = "镇"
+STREET_KINDS = (Level.STREET.label, TOWN)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one stored column is read from a file.
+
+    ``lo``/``hi`` bound numbers (inclusive); ``not_future`` forbids a year or date after today (UTC+8).
+    """
+
+    name: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    max_len: int | None = None
+    lo: float | None = None
+    hi: float | None = None
+    vocab: type | None = None
+    example: object = None
+    not_future: bool = False
+
+
+def _f(name, label, kind="text", required=False, aliases=(), **kw) -> FieldSpec:
+    return FieldSpec(name, label, kind, required, tuple(aliases), **kw)
+
+
+_POINT = (
+    _f(LON, "经度", "float", True, ("lon", "lng", "long", "longitude", "x", "东经", "经度坐标", "x坐标", "坐标x"),
+       example=119.2965),
+    _f(LAT, "纬度", "float", True, ("lat", "latitude", "y", "北纬", "纬度坐标", "y坐标", "坐标y"), example=26.0795),
+)
+_SHAPE = (_f(WKT, "几何(WKT)", "text", True, ("wkt", "geometry", "geom", "几何", "图形", "shape")),)
+_COMMUNITY = _f("community_code", "所属社区", "code", True,
+                ("社区", "社区代码", "社区编码", "所属社区代码", "community", "community_code"), example="350102004001")
+_GRID = _f("grid_code", "所属网格", "code", False, ("网格", "网格编码", "网格代码", "所属网格编码", "grid", "grid_code"),
+           example="350102004001001")
+_STREET = _f("street_code", "所属街道", "code", False,
+             ("街道", "街道代码", "所属街道代码", "街镇", "street", "street_code"), example="350102004000")
+_ADDRESS = _f("address", "地址", "text", False, ("详细地址", "位置", "address", "addr"), max_len=120, example="东街100号")
+
+LAYER_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "streets": (
+        _f("code", "街道代码", "code", True, ("区划代码", "统计用区划代码", "代码", "编码", "code"), example="350102004000"),
+        _f("name", "街道名称", "text", True, ("名称", "街道", "街镇名称", "name"), max_len=40, example="东街街道"),
+        _f("kind", "类型", "text", False, ("街镇类型", "kind"), max_len=10, example=Level.STREET.label),
+    ) + _SHAPE,
+    "communities": (
+        _f("code", "社区代码", "code", True, ("区划代码", "社区编码", "代码", "编码", "code"), example="350102004001"),
+        _f("name", "社区名称", "text", True, ("名称", "社区", "name"), max_len=40, example="军门社区"),
+        _STREET,
+        _f("centre_known", "中心点已公布", "bool", False, ("centre_known",), example="否"),
+    ) + _SHAPE,
+    "grids": (
+        _f("code", "网格编码", "code", True, ("网格代码", "网格编号", "编码", "代码", "code"), example="350102004001001"),
+        _f("name", "网格名称", "text", True, ("网格", "名称", "name"), max_len=40, example="网格01"),
+        _COMMUNITY, _STREET,
+        _f("households", "户数", "int", True, ("户", "总户数", "households"), lo=0, hi=100_000, example=500),
+        _f("population", "人口", "int", True, ("人数", "常住人口", "总人口", "population"), lo=0, hi=1_000_000,
+           example=1300),
+        _f("worker", "专职网格员", "text", False, ("网格员", "worker"), max_len=20, example="张三"),
+        _f("assistants", "网格协管员人数", "int", False, ("协管员", "协管员人数", "assistants"), lo=0, hi=1000, example=1),
+    ) + _SHAPE,
+    "compounds": (
+        _f("code", "小区编码", "text", True, ("小区代码", "小区编号", "编码", "编号", "code"), max_len=20,
+           example="350102004001C001"),
+        _f("name", "小区名称", "text", True, ("小区", "名称", "小区名", "name"), max_len=60, example="军门新村"),
+        _COMMUNITY, _GRID, _STREET, _ADDRESS,
+        _f("built_year", "建成年份", "int", False, ("建成年代", "建成时间", "建成年", "竣工年份", "built_year"),
+           lo=1900, not_future=True, example=1988),
+        _f("buildings", "楼栋数", "int", False, ("栋数", "幢数", "楼幢数", "buildings"), lo=0, hi=1000, example=6),
+        _f("households", "户数", "int", True, ("总户数", "住户数", "households"), lo=0, hi=100_000, example=240),
+        _f("has_property_mgmt", "有无物业", "bool", False, ("物业", "有物业", "物业管理", "has_property_mgmt"),
+           example="是"),
+        _f("status", RENO_LABELS["status"], "enum", True, ("状态", "status"), vocab=RenovationStatus,
+           example=RenovationStatus.PLANNED.label),
+        _f("reno_type", RENO_LABELS["reno_type"], "enum", False, ("类型", "reno_type"), vocab=RenovationType,
+           example=RenovationType.BASIC.label),
+        _f("plan_year", RENO_LABELS["plan_year"], "int", False, ("计划年份", "改造年度", "plan_year"),
+           lo=PLAN_YEAR_RANGE[0], hi=PLAN_YEAR_RANGE[1], example=2027),
+        _f("budget_wan", RENO_LABELS["budget_wan"], "float", False, ("预算", "预算万元", "投资", "budget", "budget_wan"),
+           lo=0, hi=1_000_000, example=300),
+        _f("started_on", RENO_LABELS["started_on"], "date", False, ("开工时间", "started_on")),
+        _f("completed_on", RENO_LABELS["completed_on"], "date", False, ("完工时间", "竣工日期", "completed_on"), not_future=True),
+    ) + _POINT + _SHAPE,
+    "stations": (
+        _f("code", "站点编码", "text", True, ("站点编号", "编码", "编号", "code"), max_len=20, example="350102004001S001"),
+        _f("name", "站点名称", "text", True, ("名称", "站点", "name"), max_len=60, example="军门社区居家养老服务站"),
+        _f("kind", StationKind.title(), "enum", True, ("类型", "类别", "kind"), vocab=StationKind,
+           example=StationKind.ELDERLY_HOME.label),
+        _COMMUNITY, _GRID, _STREET, _ADDRESS,
+        _f("capacity", "容量", "int", False, ("床位", "床位数", "容纳人数", "capacity"), lo=0, hi=100_000, example=30),
+        _f("opening_hours", "开放时间", "text", False, ("服务时间", "opening_hours"), max_len=40, example="08:30-17:30"),
+        _f("stars", "星级", "int", False, ("stars",), lo=1, hi=5),
+    ) + _POINT + _SHAPE,
+    "disputes": (
+        _f("code", "案件编号", "text", True, ("编号", "案件编码", "编码", "code"), max_len=20, example="JF2600001"),
+        _f("category", DisputeCategory.title(), "enum", True, ("类别", "纠纷类型", "category"), vocab=DisputeCategory,
+           example=DisputeCategory.NEIGHBOUR.label),
+        _f("source", DisputeSource.title(), "enum", True, ("案件来源", "source"), vocab=DisputeSource,
+           example=DisputeSource.PATROL.label),
+        _f("status", DisputeStatus.title(), "enum", True, ("状态", "status"), vocab=DisputeStatus,
+           example=DisputeStatus.RECEIVED.label),
+        _f("reported_on", "受理日期", "date", True, ("登记日期", "受理时间", "reported_on"),
+           example="2026-11-01", not_future=True),
+        _f("closed_on", "办结日期", "date", False, ("办结时间", "结案日期", "closed_on"), not_future=True),
+        replace(_GRID, required=True), replace(_COMMUNITY, required=False), _STREET,
+        _f("compound_code", "所属小区编码", "text", False, ("小区编码", "compound_code"), max_len=20),
+        _f("address", "地址", "text", True, _ADDRESS.aliases, max_len=120, example="东街100号"),
+        _f("summary", "简要情况", "text", False, ("摘要", "事由", "内容", "summary"), max_len=2000,
+           example="楼上噪音扰民"),
+    ) + _POINT + _SHAPE,
+}
+"""Layer -> its fields, in template order. Point layers take LON/LAT (or WKT); polygon layers WKT."""
+
+LAYER_LABELS: dict[str, str] = {
+    "streets": "街道", "communities": "社区", "grids": "网格",
+    "compounds": "老旧小区", "stations": "服务站点", "disputes": "矛盾纠纷",
+}
+POINT_LAYERS = ("compounds", "stations", "disputes")
+GEOMETRY_FIELDS = (LON, LAT, WKT)
+
+
+def check_layer(layer: str) -> str:
+    """``layer`` if it is importable; GuloError naming the layers otherwise."""
+    if layer not in LAYER_FIELDS:
+        allowed = "、".join(f"{k}（{v}）" for k, v in LAYER_LABELS.items())
+        raise GuloError(f"未知的图层“{layer}”，可选：{allowed}")
+    return layer
+
+
+def fields_of(layer: str) -> dict[str, FieldSpec]:
+    """Field name -> spec for ``layer`` (geometry pseudo-fields included)."""
+    return {f.name: f for f in LAYER_FIELDS[check_layer(layer)]}
+
+
+def template_columns(layer: str) -> list[FieldSpec]:
+    """The fields a template shows, in order: every field, with lon/lat for point layers, WKT for polygons."""
+    skip = {WKT} if layer in POINT_LAYERS else set()
+    return [f for f in LAYER_FIELDS[check_layer(layer)] if f.name not in skip]
+
+
+_PUNCT = re.compile(r"[\s_\-·.:：/\\*]+")
+
+
+def normalise_header(text) -> str:
+    """A header folded for matching: full-width brackets to ASCII, no spaces/punctuation, lower case."""
+    text = str(text).translate(str.maketrans("（）【】", "()[]"))
+    return _PUNCT.sub("", text).lower()
+
+
+def _bare(text: str) -> str:
+    """A normalised header without a bracketed unit, e.g. ``预算(万元)`` -> ``预算``."""
+    return re.sub(r"[(\[].*?[)\]]", "", text)
+
+
+def _lookup(layer: str) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for spec in LAYER_FIELDS[check_layer(layer)]:
+        for name in (spec.label, spec.name, *spec.aliases):
+            table.setdefault(normalise_header(name), spec.name)
+    return table
+
+
+def guess_mapping(columns, layer: str) -> dict[str, str]:
+    """Source column -> field for the columns recognised by label, name or alias (first match wins).
+
+    Exact (normalised) matches beat matches without a bracketed unit; each field is taken once.
+    Unrecognised columns are left out (they are not imported).
+    """
+    table = _lookup(layer)
+    out: dict[str, str] = {}
+    for strict in (True, False):
+        for col in columns:
+            if col in out:
+                continue
+            key = normalise_header(col)
+            field = table.get(key) if strict else table.get(_bare(key))
+            if field is not None and field not in out.values():
+                out[col] = field
+    return {c: out[c] for c in columns if c in out}
+
+
+def header_score(cells, layer: str) -> int:
+    """How many of ``cells`` name a field of ``layer``: used to find the header row under a title."""
+    table = _lookup(layer)
+    return sum(1 for c in cells if c is not None and str(c).strip()
+               and (normalise_header(c) in table or _bare(normalise_header(c)) in table))
+
+
+def check_mapping(mapping: dict[str, str], columns, layer: str) -> list[str]:
+    """Problems with a user's mapping (unknown source column or field, a field mapped twice), in Chinese."""
+    fields = fields_of(layer)
+    problems = []
+    for col, field in mapping.items():
+        if col not in columns:
+            problems.append(f"映射中的列“{col}”不在文件中；文件的列为：{'、'.join(map(str, columns))}")
+        if field not in fields:
+            allowed = "、".join(f"{f.label}（{f.name}）" for f in fields.values())
+            problems.append(f"映射目标“{field}”不是{LAYER_LABELS[layer]}的字段；可选：{allowed}")
+    for field in {f for f in mapping.values() if list(mapping.values()).count(f) > 1}:
+        cols = "、".join(c for c, f in mapping.items() if f == field)
+        problems.append(f"字段“{fields[field].label if field in fields else field}”被映射了多次：{cols}")
+    return problems
