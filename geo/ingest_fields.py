@@ -11,6 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
 from geo.errors import GuloError
 from geo.lifecycle import FIELD_LABELS as RENO_LABELS
 from geo.lifecycle import PLAN_YEAR_RANGE
@@ -51,7 +56,8 @@ _POINT = (
        example=119.2965),
     _f(LAT, "纬度", "float", True, ("lat", "latitude", "y", "北纬", "纬度坐标", "y坐标", "坐标y"), example=26.0795),
 )
-_SHAPE = (_f(WKT, "几何(WKT)", "text", True, ("wkt", "geometry", "geom", "几何", "图形", "shape")),)
+_SHAPE = (_f(WKT, "几何(WKT)", "text", True, ("wkt", "geometry", "geom", "几何", "图形", "shape"),
+             example="POLYGON ((119.296 26.079, 119.298 26.079, 119.298 26.081, 119.296 26.081, 119.296 26.079))"),)
 _COMMUNITY = _f("community_code", "所属社区", "code", True,
                 ("社区", "社区代码", "社区编码", "所属社区代码", "community", "community_code"), example="350102004001")
 _GRID = _f("grid_code", "所属网格", "code", False, ("网格", "网格编码", "网格代码", "所属网格编码", "grid", "grid_code"),
@@ -223,3 +229,34 @@ def check_mapping(mapping: dict[str, str], columns, layer: str) -> list[str]:
         cols = "、".join(c for c, f in mapping.items() if f == field)
         problems.append(f"字段“{fields[field].label if field in fields else field}”被映射了多次：{cols}")
     return problems
+
+
+def display_frame(gdf: gpd.GeoDataFrame, layer: str, coordinates: str = "lonlat") -> gpd.GeoDataFrame:
+    """A stored layer as the office sees it: Chinese headers, enum labels, 是/否, template column order.
+
+    ``gdf`` is a GeoDataFrame as read from the store (WGS84, or shifted to GCJ-02 for export).
+    ``coordinates``: ``lonlat`` adds 经度/纬度 columns (degrees, 7 decimals) to point layers and a
+    几何(WKT) column to polygon layers, ``wkt`` adds 几何(WKT) to every layer, ``none`` adds nothing.
+    The geometry and CRS are kept (for GeoJSON/GPKG); the input is not mutated. Re-importing the
+    result maps every column automatically.
+    """
+    specs = [s for s in LAYER_FIELDS[check_layer(layer)] if s.name not in GEOMETRY_FIELDS and s.name in gdf]
+    out = pd.DataFrame(index=gdf.index)
+    for spec in specs:
+        column = gdf[spec.name].astype(object)
+        if spec.kind == "date":
+            column = pd.to_datetime(gdf[spec.name])  # datetime64 stays a date column in GPKG/XLSX
+        elif spec.vocab is not None:
+            labels = spec.vocab.labels()
+            column = column.map(lambda v, lab=labels: lab.get(v, v))
+        elif spec.kind == "bool":
+            column = column.map(lambda v: None if v is None or v != v else ("是" if v else "否"))
+        out[spec.label] = column
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    labels = {s.name: s.label for s in LAYER_FIELDS[layer]}
+    if coordinates == "lonlat" and layer in POINT_LAYERS:
+        out[labels[LON]] = np.round(shapely.get_x(geoms), 7)
+        out[labels[LAT]] = np.round(shapely.get_y(geoms), 7)
+    elif coordinates in ("lonlat", "wkt"):
+        out[labels[WKT]] = shapely.to_wkt(geoms, rounding_precision=7)
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=gdf.index), crs=gdf.crs)

@@ -1,0 +1,125 @@
+"""Export of a layer in a scope (GeoJSON, GeoPackage, CSV, XLSX; WGS84 or GCJ-02) and Excel templates.
+
+Exports use the office's Chinese headers and labels (``geo.ingest_fields.display_frame``), so an
+exported file imports again without any mapping. CSV and XLSX text cells that a spreadsheet could
+take for a formula are neutralised (``data.export.safe_text``); CSV is UTF-8 with BOM so Excel
+opens it in Chinese. GCJ-02 output is for Amap-based tools only: never import it back as WGS84.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from sqlalchemy import Engine
+
+from data.export import safe_text, to_xlsx
+from data.store import read_layer
+from geo.crs import to_gcj02
+from geo.errors import GuloError
+from geo.ingest_crs import GCJ02, WGS84
+from geo.ingest_fields import LAYER_LABELS, check_layer, display_frame, template_columns
+from geo.scope import DISTRICT, Scope
+
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {
+    "geojson": (".geojson", "application/geo+json"),
+    "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+    "csv": (".csv", "text/csv"),
+    "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+"""Format key -> (file suffix, MIME type) for st.download_button."""
+EXPORT_CRS = (WGS84, GCJ02)
+
+
+def _check(fmt: str, crs: str) -> None:
+    if fmt not in EXPORT_FORMATS:
+        raise GuloError(f"不支持的导出格式“{fmt}”，可选：{'、'.join(EXPORT_FORMATS)}")
+    if crs not in EXPORT_CRS:
+        raise GuloError(f"不支持的导出坐标系“{crs}”，可选：{'、'.join(EXPORT_CRS)}")
+
+
+def export_filename(layer: str, scope: Scope = DISTRICT, fmt: str = "geojson", crs: str = WGS84) -> str:
+    """A file name such as ``老旧小区_350102004000_gcj02.gpkg`` (district scope: ``鼓楼区``)."""
+    where = scope.code or "鼓楼区"
+    return f"{LAYER_LABELS[check_layer(layer)]}_{where}_{crs}{EXPORT_FORMATS[fmt][0]}"
+
+
+def export_frame(engine: Engine, layer: str, scope: Scope = DISTRICT, crs: str = WGS84) -> gpd.GeoDataFrame:
+    """The rows of ``layer`` in ``scope`` with Chinese headers (see ``display_frame``), in WGS84 or GCJ-02."""
+    _check("geojson", crs)
+    gdf = read_layer(engine, check_layer(layer), scope)
+    if crs == GCJ02:
+        gdf = to_gcj02(gdf, LAYER_LABELS[layer])
+    return display_frame(gdf, layer)
+
+
+def _safe_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell neutralised against formula injection; numbers and dates untouched."""
+    out = pd.DataFrame(frame).copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: safe_text(v) if isinstance(v, str) else v)
+    out.columns = [safe_text(str(c)) for c in out.columns]
+    return out
+
+
+def _vector_bytes(frame: gpd.GeoDataFrame, layer: str, fmt: str) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{layer}{EXPORT_FORMATS[fmt][0]}"
+        driver = "GPKG" if fmt == "gpkg" else "GeoJSON"
+        pyogrio.write_dataframe(frame, path, driver=driver, layer=layer)
+        return path.read_bytes()
+
+
+def export_layer(engine: Engine, layer: str, scope: Scope = DISTRICT, fmt: str = "geojson", crs: str = WGS84) -> bytes:
+    """``layer`` in ``scope`` as file bytes in ``fmt`` (geojson, gpkg, csv, xlsx) and ``crs`` (wgs84, gcj02).
+
+    GeoJSON/GeoPackage keep the geometry (labelled EPSG:4326 even when shifted to GCJ-02) plus the
+    attribute columns; CSV/XLSX carry 经度/纬度 (points) or 几何(WKT) (polygons) instead.
+    """
+    _check(fmt, crs)
+    frame = export_frame(engine, layer, scope, crs)
+    if fmt in ("geojson", "gpkg"):
+        return _vector_bytes(frame, layer, fmt)
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    if fmt == "csv":
+        return _safe_table(plain).to_csv(index=False).encode("utf-8-sig")
+    return to_xlsx({LAYER_LABELS[layer]: plain})
+
+
+def template_frame(layer: str) -> pd.DataFrame:
+    """The template's one example row under the expected Chinese headers (points: 经度/纬度)."""
+    specs = template_columns(layer)
+    return pd.DataFrame([[s.example for s in specs]], columns=[s.label for s in specs])
+
+
+def template_notes(layer: str) -> pd.DataFrame:
+    """One row per template column: header, required or not, accepted values, other accepted headers."""
+    rows = []
+    for s in template_columns(layer):
+        allowed = "、".join(s.vocab.labels().values()) if s.vocab is not None else _kind_text(s)
+        rows.append({"列名": s.label, "是否必填": "必填" if s.required else "选填", "填写说明": allowed,
+                     "也可识别的列名": "、".join(s.aliases)})
+    return pd.DataFrame(rows)
+
+
+def _kind_text(spec) -> str:
+    text = {"int": "整数", "float": "数字", "bool": "是/否", "date": "日期，如 2026-05-01",
+            "code": "代码（社区、网格也可填全称）", "text": "文字"}[spec.kind]
+    if spec.lo is not None or spec.hi is not None:
+        text += f"，范围 {'' if spec.lo is None else f'{spec.lo:g}'}–{'' if spec.hi is None else f'{spec.hi:g}'}"
+    if spec.not_future:
+        text += "，不晚于今天"
+    if spec.max_len:
+        text += f"，不超过 {spec.max_len} 字"
+    if spec.name in ("lon", "lat"):
+        text += "；WGS84、CGCS2000、高德（GCJ-02）、百度（BD-09）经纬度或 UTM/高斯投影米制坐标均可，导入时换算"
+    return text
+
+
+def template_xlsx(layer: str) -> bytes:
+    """An Excel template for ``layer``: sheet 1 the headers and an example row, sheet 2 the notes."""
+    check_layer(layer)
+    return to_xlsx({LAYER_LABELS[layer]: template_frame(layer), "填写说明": template_notes(layer)})
