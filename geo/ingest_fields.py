@@ -260,3 +260,19 @@ def display_frame(gdf: gpd.GeoDataFrame, layer: str, coordinates: str = "lonlat"
     elif coordinates in ("lonlat", "wkt"):
         out[labels[WKT]] = shapely.to_wkt(geoms, rounding_precision=7)
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=gdf.index), crs=gdf.crs)
+
+
+def merge_mapping(columns, layer: str, overrides: dict[str, str] | None) -> dict[str, str]:
+    """The guessed mapping with the user's ``overrides`` on top.
+
+    An override's target may be a field name or its Chinese label; an empty target or ``-``
+    leaves the column out. A field taken by an override is dropped from the guessed columns.
+    """
+    mapping = guess_mapping(columns, layer)
+    by_label = {s.label: s.name for s in LAYER_FIELDS[check_layer(layer)]}
+    for col, target in (overrides or {}).items():
+        target = by_label.get(str(target).strip(), str(target).strip())
+        mapping = {c: f for c, f in mapping.items() if c != col and f != target}
+        if target not in ("", "-"):
+            mapping[col] = target
+    return mapping
