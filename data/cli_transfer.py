@@ -50,7 +50,8 @@ def _register_import(subparsers) -> None:
     p.add_argument("--dry-run", action="store_true", help="只校验并报告，不写入")
     p.add_argument("--encoding", help="文字编码，如 gbk、utf-8（默认自动识别）")
     p.add_argument("--crs", help=f"坐标系（默认自动识别）：{', '.join(CRS_CHOICES)} 或 EPSG:代码")
-    p.add_argument("--map", action="append", default=[], metavar="列名=字段", help="指定列映射（字段可写英文名或中文列名；字段为 - 表示不导入该列），可重复")
+    p.add_argument("--map", action="append", default=[], metavar="列名=字段",
+                   help="指定列映射（字段可写英文名或中文列名；字段为 - 表示不导入该列），可重复")
     p.add_argument("--sheet", help="工作表或图层名（默认第一个）")
     p.add_argument("--repair", action="store_true", help="用 make_valid 修复无效多边形（逐条报告）")
     p.add_argument("--no-shift-check", action="store_true", help="不检查 GCJ-02/BD-09 误作 WGS84 的偏移")
