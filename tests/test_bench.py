@@ -50,11 +50,22 @@ def test_scaled_sample_rejects_bad_factor():
 
 
 def test_smoke_run_writes_table(tmp_path):
+    """The whole benchmark at 1× on SQLite: every page runs, every figure is there and plausible (times not asserted)."""
+    from bench.report import TARGET_MAP_BYTES
     from bench.run import run
 
     out = tmp_path / "RESULTS.md"
     text = run([1], postgres=None, browser=False, out=out)
     assert out.read_text(encoding="utf-8") == text
-    assert "| 1× | SQLite |" in text
-    assert "PostGIS skipped" in text
-    assert "cpu" in text.lower() and "memory" in text
+    assert "cpu" in text.lower() and "memory" in text and "Load average" in text
+    assert "PostGIS skipped" in text and "Browser draw time not measured" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 1× | SQLite | 7,931 | 6,067 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    for cell in cells[5:9]:  # every page: first / warm seconds, both positive
+        first, warm = (float(v) for v in cell.split(" / "))
+        assert first > 0 and warm > 0
+    maps = next(line for line in text.splitlines() if line.startswith("| 1× | SQLite | ") and "markers" in line)
+    district_kb = float(maps.split("|")[3].split("(")[0].replace(",", ""))
+    assert 0 < district_kb * 1024 <= TARGET_MAP_BYTES
+    assert "6,934 markers" in maps  # the naive map: one marker per compound and dispute
+    assert "District map payload ≤ 1 MB: met" in text
