@@ -73,7 +73,13 @@ def check_password(password: str, username: str = "") -> str:
 
 
 def _parse_role(role: Role | str) -> Role:
-    return role if isinstance(role, Role) else Role.from_label(str(role).strip())
+    """``role`` as a Role (from its value or Chinese label); DataValidationError naming the choices."""
+    if isinstance(role, Role):
+        return role
+    try:
+        return Role.from_label(str(role).strip())
+    except ValueError as exc:
+        raise DataValidationError(str(exc)) from exc
 
 
 # ---------------------------------------------------------------- reading
