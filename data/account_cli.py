@@ -9,8 +9,9 @@ is what the audit log records.
     echo "$PW" | python -m data.account_cli accounts reset-password dongjie2 --password-stdin
     python -m data.account_cli accounts list
 
-``register(subparsers)`` adds the command to another parser (``data/cli.py``); each subcommand sets
-``func`` to a callable taking the parsed arguments and returning the exit code.
+``register(subparsers)`` adds the command to another parser (``data/cli.py``, whose top-level
+``--database-url`` it reads); each subcommand sets ``handler`` to ``fn(args) -> int`` (the exit code).
+Project errors propagate; ``main`` (like ``data.cli.main``) prints them in Chinese and exits with 2.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _operator() -> Account:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    engine = engine_for(args.database_url or get_settings().db_url)
+    engine = engine_for(getattr(args, "database_url", None) or get_settings().db_url)
     migrate(engine)
     return engine
 
@@ -86,17 +87,6 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _guarded(func):
-    """Run ``func(args)``; a project error becomes one Chinese line on stderr and exit code 1."""
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except GuloError as exc:
-            print(f"错误：{exc}", file=sys.stderr)
-            return 1
-    return run
-
-
 def _add_password_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--password-stdin", action="store_true", help="从标准输入的第一行读取密码（不在命令行中给出密码）")
     p.add_argument("--no-change-required", action="store_true", help="首次登录不要求修改密码")
@@ -105,7 +95,6 @@ def _add_password_options(p: argparse.ArgumentParser) -> None:
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``accounts`` command (create / reset-password / deactivate / list) to ``subparsers``."""
     parser = subparsers.add_parser("accounts", help="账号管理：创建、重置密码、停用、列出")
-    parser.add_argument("--database-url", default="", help="数据库地址；默认取设置 DATABASE_URL")
     sub = parser.add_subparsers(dest="accounts_command", required=True)
     create = sub.add_parser("create", help="创建账号", allow_abbrev=False)
     create.add_argument("username")
@@ -114,24 +103,29 @@ def register(subparsers) -> argparse.ArgumentParser:
     create.add_argument("--name", default="", help="显示名称")
     create.add_argument("--no-password", action="store_true", help="不设密码（仅可通过统一身份认证登录）")
     _add_password_options(create)
-    create.set_defaults(func=_guarded(_create))
+    create.set_defaults(handler=_create)
     reset = sub.add_parser("reset-password", help="重置密码并解除登录锁定", allow_abbrev=False)
     reset.add_argument("username")
     _add_password_options(reset)
-    reset.set_defaults(func=_guarded(_reset))
+    reset.set_defaults(handler=_reset)
     off = sub.add_parser("deactivate", help="停用账号")
     off.add_argument("username")
-    off.set_defaults(func=_guarded(_deactivate))
-    sub.add_parser("list", help="列出账号").set_defaults(func=_guarded(_list))
+    off.set_defaults(handler=_deactivate)
+    sub.add_parser("list", help="列出账号").set_defaults(handler=_list)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m data.account_cli``."""
     parser = argparse.ArgumentParser(prog="python -m data.account_cli", description="鼓楼区社区治理态势图 账号管理")
+    parser.add_argument("--database-url", default=None, help="数据库地址（默认取 DATABASE_URL 或 data_dir 下的 SQLite 文件）")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return int(args.handler(args) or 0)
+    except GuloError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -252,7 +252,7 @@ def test_passwords_are_never_stored_or_logged_in_clear(engine, caplog, capsys, m
         with pytest.raises(AuthenticationError):
             authenticate(engine, name, pw)
     monkeypatch.setattr("sys.stdin", io.StringIO("Cli-secret-7788\n"))
-    assert cli(["accounts", "--database-url", str(engine.url.render_as_string(hide_password=False)),
+    assert cli(["--database-url", str(engine.url.render_as_string(hide_password=False)), "accounts",
                 "create", "zhao", "--role", "district", "--password-stdin"]) == 0
     secrets += [*PW.values(), "Wrong-guess-7788", "whatever-1", "Cli-secret-7788"]
     stored, printed = _all_text(engine), caplog.text + "".join(capsys.readouterr())
@@ -291,7 +291,7 @@ def test_demo_accounts_for_each_role_with_the_documented_passwords(sqlite_url):
 
 
 def test_command_line_creates_resets_lists_and_deactivates(sqlite_url, monkeypatch, capsys):
-    base = ["accounts", "--database-url", sqlite_url]
+    base = ["--database-url", sqlite_url, "accounts"]
     eng = engine_for(sqlite_url)
     migrate(eng)
     write_frames(eng, district(), actor="测试", action="insert")
@@ -302,7 +302,7 @@ def test_command_line_creates_resets_lists_and_deactivates(sqlite_url, monkeypat
     monkeypatch.setattr("getpass.getpass", lambda prompt, typed=iter(["Cli-pass-2027"] * 2): next(typed))
     assert cli([*base, "reset-password", "wu"]) == 0
     monkeypatch.setattr("getpass.getpass", lambda prompt, typed=iter(["Cli-pass-2028", "typo-2028"]): next(typed))
-    assert cli([*base, "reset-password", "wu"]) == 1
+    assert cli([*base, "reset-password", "wu"]) == 2
     assert authenticate(eng, "wu", "Cli-pass-2027").username == "wu"
     assert cli([*base, "deactivate", "wu"]) == 0 and cli([*base, "list"]) == 0
     out, err = capsys.readouterr()
@@ -386,3 +386,17 @@ def test_default_hash_cost_is_the_librarys(monkeypatch):
     took = time.perf_counter() - start
     assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and hasher.verify(hashed, "Measure-me-2026")
     print(f"argon2id hash: {took * 1000:.0f} ms")
+
+
+def test_the_accounts_command_plugs_into_data_cli(sqlite_url, monkeypatch, capsys):
+    from data import cli as project_cli
+
+    monkeypatch.setattr(project_cli, "COMMAND_MODULES", (*project_cli.COMMAND_MODULES, "data.account_cli"))
+    eng = engine_for(sqlite_url)
+    migrate(eng)
+    write_frames(eng, district(), actor="测试", action="insert")
+    ensure_demo_accounts(eng)
+    assert project_cli.main(["--database-url", sqlite_url, "accounts", "list"]) == 0
+    assert project_cli.main(["--database-url", sqlite_url, "accounts", "deactivate", "nobody"]) == 2
+    out, err = capsys.readouterr()
+    assert "dongjie\t演示·东街街道办\t街道办\t350102004000\t演示账号" in out and "错误：找不到账号“nobody”" in err
