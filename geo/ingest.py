@@ -288,9 +288,9 @@ def coerce_frame(mapped: pd.DataFrame, layer: str, today: date, names: _Names) -
     specs = fields_of(layer)
     problems: list[Problem] = []
     out = pd.DataFrame(index=mapped.index)
-    wanted = [s for s in specs.values() if s.name not in GEOMETRY_FIELDS and (s.required or s.name in mapped)]
-    for spec in wanted:
-        column = mapped[spec.name] if spec.name in mapped else pd.Series([None] * len(mapped), index=mapped.index)
+    wanted = [s for s in specs.values() if s.name not in GEOMETRY_FIELDS and s.name in mapped]
+    for spec in wanted:  # a required field without a column is reported once, by missing_columns
+        column = mapped[spec.name]
         values = []
         for row, raw in zip(mapped[ROW], column):
             try:

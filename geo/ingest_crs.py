@@ -16,6 +16,7 @@ All functions are pure: they take and return shapely arrays / GeoSeries and neve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -107,9 +108,14 @@ def to_wgs84(geoms: gpd.GeoSeries, key: str) -> gpd.GeoSeries:
         out = values
     else:
         epsg = CRS_CHOICES[key][0] if key in CRS_CHOICES else int(key.split(":")[1])
-        transformer = pyproj.Transformer.from_crs(epsg, gcrs.WGS84_EPSG, always_xy=True)
-        out = shapely.transform(values, _pairwise(transformer.transform))
+        out = shapely.transform(values, _pairwise(_transformer(epsg).transform))
     return gpd.GeoSeries(out, index=geoms.index, crs=gcrs.WGS84_EPSG)
+
+
+@lru_cache(maxsize=32)
+def _transformer(epsg: int) -> pyproj.Transformer:
+    """EPSG:``epsg`` -> WGS84 lon/lat (cached: building one takes tens of milliseconds)."""
+    return pyproj.Transformer.from_crs(epsg, gcrs.WGS84_EPSG, always_xy=True)
 
 
 def _pairwise(convert):
