@@ -25,7 +25,15 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from data import schema
 from data.store import audit
-from geo.access import Account, LoginPolicy, check_scope, check_username, require_admin, system_operator
+from geo.access import (
+    Account,
+    LoginPolicy,
+    check_scope,
+    check_username,
+    require_admin,
+    require_write_all,
+    system_operator,
+)
 from geo.errors import AuthenticationError, DataValidationError, GuloError, PermissionDenied, ScopeError
 from geo.settings import get_settings
 from geo.vocab import Role
@@ -134,6 +142,13 @@ def verify(conn: Connection, account: Account | None) -> Account:
     if row is None or not row["active"]:
         raise PermissionDenied(f"账号“{account.username}”已停用或不存在，请重新登录")
     return _to_account(conn, row)
+
+
+def authorise_units(conn: Connection, account: Account | None, unit_codes, what: str = "数据") -> Account:
+    """For a bulk write (an import): the acting account as stored now, when it may write every unit code
+    in ``unit_codes`` (community or grid codes, one per row); PermissionDenied naming them otherwise.
+    Call it inside the write transaction, before writing."""
+    return require_write_all(verify(conn, account), unit_codes, what)
 
 
 def list_accounts(engine: Engine, by: Account | None, now: datetime | None = None) -> pd.DataFrame:

@@ -148,6 +148,29 @@ def require_write(account: Account | None, unit_code: str | None, what: str = ""
     return account
 
 
+def outside_scope(account: Account | None, unit_codes) -> list[str]:
+    """The distinct unit codes (in first-seen order) that ``account`` may not write; "" stands for a missing code."""
+    seen: dict[str, None] = {}
+    for code in unit_codes:
+        key = "" if code is None else str(code)
+        if key not in seen and not can_write(account, key):
+            seen[key] = None
+    return list(seen)
+
+
+def require_write_all(account: Account | None, unit_codes, what: str = "数据") -> Account:
+    """``account`` when it may write every unit in ``unit_codes`` (e.g. each row of an import);
+    otherwise one PermissionDenied naming the account's scope and the first out-of-scope units."""
+    require_login(account)
+    bad = outside_scope(account, unit_codes)
+    if bad:
+        shown = "、".join(c or "（无区划）" for c in bad[:10]) + ("等" if len(bad) > 10 else "")
+        raise PermissionDenied(
+            f"无权写入{what}：账号“{account.username}”（{account.role.label}）只能修改{account.where}范围内的数据，"
+            f"其中{len(bad)}个区划不在范围内：{shown}")
+    return account
+
+
 def require_admin(account: Account | None) -> Account:
     """``account`` when it may administer accounts (区级管理员); PermissionDenied otherwise."""
     require_login(account)

@@ -145,3 +145,18 @@ def test_session_expiry():
     assert not session_expired(T0, T0 + timedelta(minutes=479), 480)
     assert session_expired(T0, T0 + timedelta(minutes=480), 480)
     assert session_expired(None, T0, 480)
+
+
+def test_bulk_guard_for_imports_names_every_unit_outside_the_scope():
+    from geo.access import outside_scope, require_write_all
+
+    rows = [JUNMEN, JUNMEN + "001", DAGEN, OTHER_STREET_COMMUNITY, None, OTHER_STREET_COMMUNITY]
+    assert outside_scope(ADMIN, rows) == []
+    assert outside_scope(STREET, rows) == [OTHER_STREET_COMMUNITY, ""]
+    assert outside_scope(COMMUNITY, rows) == [DAGEN, OTHER_STREET_COMMUNITY, ""]
+    assert require_write_all(STREET, rows[:3]) is STREET
+    with pytest.raises(PermissionDenied, match=rf"无权写入小区：账号“junmen”（社区/网格督导）只能修改军门社区范围内的数据，"
+                                               rf"其中3个区划不在范围内：{DAGEN}、{OTHER_STREET_COMMUNITY}、（无区划）"):
+        require_write_all(COMMUNITY, rows, what="小区")
+    with pytest.raises(PermissionDenied, match="未登录"):
+        require_write_all(None, [])

@@ -400,3 +400,19 @@ def test_the_accounts_command_plugs_into_data_cli(sqlite_url, monkeypatch, capsy
     assert project_cli.main(["--database-url", sqlite_url, "accounts", "deactivate", "nobody"]) == 2
     out, err = capsys.readouterr()
     assert "dongjie\t演示·东街街道办\t街道办\t350102004000\t演示账号" in out and "错误：找不到账号“nobody”" in err
+
+
+@pytest.mark.parametrize("who, units, allowed", [
+    ("admin", [C1, C2, OUTSIDE], True), ("dongjie", [C1, C2 + "001"], True), ("dongjie", [C1, OUTSIDE], False),
+    ("junmen", [C1, C1 + "001"], True), ("junmen", [C1, C2], False), (None, [C1], False),
+])
+def test_bulk_write_guard_for_the_import_path(engine, who, units, allowed):
+    from data.accounts import authorise_units
+
+    acting = get_account(engine, who) if who else None
+    with engine.begin() as conn:
+        if allowed:
+            assert authorise_units(conn, acting, units, "导入数据").username == who
+        else:
+            with pytest.raises(PermissionDenied, match="未登录" if who is None else "无权写入导入数据"):
+                authorise_units(conn, acting, units, "导入数据")
