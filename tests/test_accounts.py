@@ -416,3 +416,23 @@ def test_bulk_write_guard_for_the_import_path(engine, who, units, allowed):
         else:
             with pytest.raises(PermissionDenied, match="未登录" if who is None else "无权写入导入数据"):
                 authorise_units(conn, acting, units, "导入数据")
+
+
+def _warning_app():
+    import os
+
+    from dashboard.auth import demo_account_warning
+    from data.store import engine_for
+
+    demo_account_warning(engine_for(os.environ["AUTH_TEST_DB"]))
+
+
+def test_startup_warning_while_demo_accounts_exist(sqlite_url, monkeypatch):
+    eng = engine_for(sqlite_url)
+    migrate(eng)
+    write_frames(eng, district(), actor="测试", action="insert")
+    monkeypatch.setenv("AUTH_TEST_DB", sqlite_url)
+    assert not AppTest.from_function(_warning_app).run().warning
+    ensure_demo_accounts(eng)
+    warning = AppTest.from_function(_warning_app).run().warning[0].value
+    assert warning.startswith("仍存在演示账号（密码已公开）：admin、dongjie、junmen。")
