@@ -65,13 +65,14 @@ def read_source(source: bytes | str | Path, filename: str | None = None, layer: 
     """
     if isinstance(source, str | Path):
         filename = filename or Path(source).name
-        data = Path(source).read_bytes() if Path(source).suffix.lower() != ".shp" else None
-    else:
-        data = bytes(source)
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise _fail(f"不支持的文件类型“{suffix or filename}”，可导入：{'、'.join(SUFFIXES)}（.xls 请另存为 .xlsx）")
     try:
+        if not isinstance(source, str | Path):
+            data = bytes(source)
+        else:
+            data = Path(source).read_bytes() if suffix != ".shp" else None
         if suffix in (".csv", ".txt"):
             return read_csv(data, filename, layer, encoding)
         if suffix in (".xlsx", ".xlsm"):
