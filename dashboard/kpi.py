@@ -17,8 +17,10 @@ def kpi_cards(kpis: list[Kpi], per_row: int = 5) -> None:
     """The KPIs as metric cards, ``per_row`` to a row, each with its change against the previous period."""
     for first in range(0, len(kpis), per_row):
         for col, k in zip(st.columns(per_row), kpis[first:first + per_row]):
+            level = k.change is not None and round(k.change, 1) == 0
             col.metric(k.label, k.text, delta=k.change_text, help=k.help or None,
-                       delta_color="inverse" if k.lower_is_better else "normal")
+                       delta_color="off" if level else "inverse" if k.lower_is_better else "normal",
+                       delta_arrow="off" if level else "auto")
 
 
 def headline_cards(s: ScopeStats, period_label: str, overdue_days: int) -> None:

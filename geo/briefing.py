@@ -89,6 +89,8 @@ class Kpi:
         c = self.change
         if c is None:
             return None
+        if round(c, 1) == 0:
+            return f"与{self.change_suffix.removeprefix('较')}持平"
         if self.kind == "percent":
             return f"{c:+.1f} 个百分点"
         if self.kind == "decimal":
@@ -281,10 +283,9 @@ def _unit_alerts(code: str, r: pd.Series, year: int, elapsed: float, th: Thresho
     if r["vacancies"] >= th.vacancies:
         out.append(("grids", code, name, f"{int(r['vacancies'])} 个网格没有专职网格员", "coverage", r["vacancies"]))
     planned, done = int(r["year_planned"]), int(r["year_done"])
-    if planned and done / planned < elapsed - th.plan_lag:
+    if done < planned and done / planned < elapsed - th.plan_lag:
         out.append(("renovation", code, name,
-                    f"{year}年计划改造 {planned} 个小区，已完工 {done} 个（{done / planned:.0%}），"
-                    f"时间进度 {elapsed:.0%}", "renovation", planned - done))
+                    f"{year}年计划完工 {done}/{planned} 个小区，时间进度 {elapsed:.0%}", "renovation", planned - done))
     missing = int(r["communities"] - r["complete_communities"])
     if missing >= th.incomplete_communities:
         out.append(("coverage", code, name, f"{missing} 个社区未配齐一老一少一普站点", "coverage", missing))

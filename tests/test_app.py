@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,7 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from geo.vocab import SAMPLE_NOTICE
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+def _situation_page():
+    from dashboard.pages import situation
+
+    situation.render()
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,7 @@ def sample_db(tmp_path_factory) -> str:
 @pytest.fixture
 def app(sample_db, monkeypatch) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", sample_db)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_function(_situation_page, default_timeout=120).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 
@@ -123,7 +126,7 @@ def test_selectors_drill_down_and_set_the_url(app, sample_db):
 
 def test_a_link_with_the_scope_reopens_the_same_view(sample_db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", sample_db)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_function(_situation_page, default_timeout=120)
     at.query_params["scope"] = JUNMEN
     at.run()
     assert not at.exception
@@ -146,7 +149,7 @@ def test_breadcrumb_and_back_go_up(app):
 
 def test_an_unknown_scope_falls_back_to_the_district(sample_db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", sample_db)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_function(_situation_page, default_timeout=120)
     at.query_params["scope"] = "350102999000"
     at.run()
     assert not at.exception and "鼓楼区" in at.title[0].value
@@ -164,7 +167,7 @@ def test_a_click_on_a_map_polygon_drills_down(sample_db, monkeypatch):
 
     monkeypatch.setattr(mapview, "st_folium", fake_st_folium)
     monkeypatch.setenv("DATABASE_URL", sample_db)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_function(_situation_page, default_timeout=120).run()
     for expected in clicks:
         current["code"] = expected
         at.run()

@@ -38,7 +38,7 @@ def app_url(tmp_path_factory):
 
 def test_district_map_draws_offline_with_all_communities(app_url):
     with browser_page(1600, 1000) as (page, external):
-        page.goto(app_url, wait_until="domcontentloaded")
+        page.goto(app_url + "/situation", wait_until="domcontentloaded")
         wait_idle(page)
         frame = map_paths(page, at_least=69 + 10, timeout_ms=90_000)
         wait_idle(page)
@@ -96,7 +96,7 @@ def test_click_sub_district_then_community_drills_down(app_url):
     from geo.scope import Scope
 
     with browser_page(1600, 1400) as (page, external):  # tall enough to click the map without scrolling
-        page.goto(app_url, wait_until="domcontentloaded")
+        page.goto(app_url + "/situation", wait_until="domcontentloaded")
         wait_idle(page)
         frame = map_paths(page, at_least=79)
         db = engine_for(app_url_db(app_url))  # filled by the app's first run
@@ -170,3 +170,46 @@ def test_disputes_page_for_district_and_community(app_url, scope, name):
         assert page.locator("[data-testid='stMetric']").filter(has_text="调解成功率").count() == 1
         assert not page.locator("[data-testid='stException']").count()
         assert external == []
+
+
+def test_overview_is_the_landing_page(app_url):
+    with browser_page(1600, 1000) as (page, external):
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.get_by_role("heading", name="鼓楼区 · 总览").wait_for(timeout=90_000)
+        wait_idle(page)
+        frame = map_paths(page, at_least=69 + 10, timeout_ms=90_000)
+        wait_idle(page)
+        shot = screenshot(page, "overview-district.png")
+        assert frame.locator(CHOROPLETH_PATH).count() == 10
+        assert page.locator("[data-testid='stMetricValue']").filter(has_text="0/48 个小区").count() == 1
+        main = page.locator("[data-testid='stMain']")
+        assert main.get_by_text("预警事项").count() == 1 and main.get_by_text("下载简报 PDF").count() == 1
+        link = page.locator("[data-testid='stPageLink'] a").filter(has_text="超期未结纠纷").first
+        unit = link.inner_text().split("：")[0]
+        assert link.get_attribute("href").startswith("disputes?scope=3501020")
+        link.click()  # the alert opens the page and scope that explain it
+        page.wait_for_url("**/disputes?scope=*", timeout=60_000)
+        page.get_by_role("heading", name=unit).first.wait_for(timeout=60_000)
+        assert external == [], f"requests to other hosts: {external[:5]}"
+        assert not page.locator("[data-testid='stException']").count()
+        assert shot.stat().st_size > 50_000
+
+
+def test_big_screen_at_1920_by_1080_is_dark_and_rotates(app_url):
+    with browser_page(1920, 1080) as (page, external):
+        page.goto(app_url + "/?screen=big&rotate=6", wait_until="domcontentloaded")
+        page.locator(".bs-title").wait_for(timeout=90_000)
+        map_paths(page, at_least=69 + 10, timeout_ms=90_000)
+        wait_idle(page)
+        page.screenshot(path=str(screenshot(page, "bigscreen.png")))  # the wall: exactly 1920×1080
+        background = page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+        assert background == "rgb(7, 17, 31)"
+        assert not page.locator("[data-testid='stSidebar']").is_visible()
+        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.bs-tile .v')).fontSize)")
+        assert size >= 40
+        first = page.locator(".bs-dots span.on").inner_text()
+        page.wait_for_function(f"document.querySelector('.bs-dots span.on').innerText !== {first!r}",
+                               timeout=30_000)
+        assert page.locator(".bs-dots span.on").inner_text() != first
+        assert external == [], f"requests to other hosts: {external[:5]}"
+        assert not page.locator("[data-testid='stException']").count()

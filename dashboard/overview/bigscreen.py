@@ -39,22 +39,24 @@ STYLE = """<style>
 .bs-title { font-size: 44px; font-weight: 700; color: #ffffff; letter-spacing: 3px; }
 .bs-sub, .bs-note { font-size: 20px; color: #8fa3bf; }
 .bs-note { font-size: 15px; margin-top: 6px; }
-.bs-tile { background: #0e2035; border: 1px solid #1f3b5c; border-radius: 10px; padding: 10px 16px; margin-bottom: 12px; }
+.bs-tiles { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+.bs-tile { background: #0e2035; border: 1px solid #1f3b5c; border-radius: 10px; padding: 10px 14px; min-height: 178px; }
 .bs-tile .l { font-size: 20px; color: #8fa3bf; }
-.bs-tile .v { font-size: 46px; font-weight: 700; color: #ffffff; line-height: 1.15; }
+.bs-tile .v { font-size: 42px; font-weight: 700; color: #ffffff; line-height: 1.2; margin-top: 6px; }
 .bs-tile .d { font-size: 18px; color: #8fa3bf; }
 .bs-tile .bad { color: #ff7b72; } .bs-tile .good { color: #56d364; }
 .bs-theme { font-size: 34px; font-weight: 700; color: #ffd166; margin: 4px 0 8px 0; }
 .bs-dots span { display: inline-block; margin-left: 14px; font-size: 20px; color: #4a607d; }
 .bs-dots span.on { color: #ffd166; font-weight: 700; }
-table.bs-rank { width: 100%; border-collapse: collapse; font-size: 22px; color: #e6edf5; }
-table.bs-rank th { font-size: 17px; color: #8fa3bf; font-weight: 400; text-align: right; border-bottom: 1px solid #1f3b5c; }
-table.bs-rank td { padding: 5px 4px; text-align: right; border-bottom: 1px solid #132a44; }
+table.bs-rank { width: 100%; border-collapse: collapse; font-size: 20px; color: #e6edf5; }
+table.bs-rank th { font-size: 15px; color: #8fa3bf; font-weight: 400; text-align: right; border-bottom: 1px solid #1f3b5c;
+                   padding: 4px 4px 4px 10px; }
+table.bs-rank td { padding: 5px 4px 5px 10px; text-align: right; border-bottom: 1px solid #132a44; white-space: nowrap; }
 table.bs-rank td:nth-child(2), table.bs-rank th:nth-child(2) { text-align: left; }
 .bs-alert { font-size: 19px; color: #ffb4a9; margin: 4px 0; }
 </style>"""
 MAP_STYLE = ("<style>.leaflet-container { background: #0b1a2c !important; } .gl-legend { font-size: 15px !important; }"
-             "</style>")
+             " .leaflet-control-layers { display: none; }</style>")
 
 
 def requested() -> bool:
@@ -80,7 +82,8 @@ def _tile(k: Kpi) -> str:
     change = ""
     if k.change_text:
         worse = (k.change or 0) > 0 if k.lower_is_better else (k.change or 0) < 0
-        change = f'<div class="d {"bad" if worse and k.change else "good"}">{html.escape(k.change_text)}</div>'
+        tone = "" if round(k.change or 0, 1) == 0 else "bad" if worse else "good"
+        change = f'<div class="d {tone}">{html.escape(k.change_text)}</div>'
     return (f'<div class="bs-tile"><div class="l">{html.escape(k.label)}</div>'
             f'<div class="v">{html.escape(k.text)}</div>{change}</div>')
 
@@ -94,7 +97,7 @@ def _header(ctx: PageContext, b: Briefing, theme: Theme) -> None:
 
 def _tiles(b: Briefing) -> None:
     by_key = {k.key: k for k in b.kpis}
-    st.html("".join(_tile(by_key[key]) for key in TILE_KEYS if key in by_key))
+    st.html('<div class="bs-tiles">' + "".join(_tile(by_key[key]) for key in TILE_KEYS if key in by_key) + "</div>")
 
 
 def _map(ctx: PageContext, theme: Theme) -> None:
@@ -114,7 +117,7 @@ def _theme_panel(b: Briefing, theme: Theme) -> None:
         st.html(f'<table class="bs-rank"><tr>{head}</tr>{body}</table>')
     alerts = b.alerts[b.alerts["theme"] == theme.key]
     lines = "".join(f'<div class="bs-alert">⚠ {html.escape(r.name)}：{html.escape(r.message)}</div>'
-                    for r in alerts.head(5).itertuples())
+                    for r in alerts.head(4).itertuples())
     st.html(f'<div class="bs-sub" style="margin-top:14px">预警 {len(alerts)} 条</div>{lines}')
 
 
@@ -140,7 +143,7 @@ def render(ctx: PageContext) -> None:
         theme = current_theme(rotate)
         b = make_briefing(ctx, theme.indicator, sample)
         _header(ctx, b, theme)
-        left, middle, right = st.columns([2.2, 5.2, 3.2], gap="medium")
+        left, middle, right = st.columns([3.4, 5.2, 3.4], gap="medium")
         with left:
             _tiles(b)
         with middle:

@@ -16,6 +16,7 @@ from data.store import holds_sample
 from geo.rollup import RATIOS
 
 DEFAULT_INDICATOR = "renovated_share"
+COMPACT_METRICS = "<style>[data-testid='stMetricValue'] { font-size: 1.8rem; }</style>"  # six cards to a row
 
 
 def _indicator() -> str:
@@ -39,6 +40,8 @@ def render() -> None:
     p = ctx.period
     st.caption(f"数据截至 {ctx.as_of:%Y年%m月%d日} · 统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），"
                "变化量与前一等长周期比较 · 点击地图上的单元可逐级下钻")
+    documents(b)
+    st.html(COMPACT_METRICS)
     kpi_cards(b.kpis, per_row=6)
     map_col, alert_col = st.columns([3, 2], gap="medium")
     with map_col:
@@ -50,4 +53,3 @@ def render() -> None:
     if child is not None:
         rankings_panel(ctx, b, "各" + ("街道（镇）" if child.value == "street" else child.label))
     trend(b)
-    documents(b)
