@@ -14,7 +14,7 @@ import sys
 
 from geo.errors import GuloError
 
-COMMAND_MODULES: tuple[str, ...] = ("data.cli_transfer",)
+COMMAND_MODULES: tuple[str, ...] = ("data.cli_transfer", "data.account_cli")
 """Modules whose ``register(subparsers)`` adds commands."""
 
 

@@ -16,6 +16,7 @@ from data.exchange import EXPORT_CRS, EXPORT_FORMATS, export_filename, export_la
 from data.ingest import commit_import, preview_import
 from data.ingest_read import read_source
 from data.store import engine_for, migrate
+from geo.access import system_operator
 from geo.errors import GuloError
 from geo.ingest_crs import CRS_CHOICES
 from geo.ingest_fields import LAYER_FIELDS, merge_mapping
@@ -113,7 +114,7 @@ def run_import(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("试运行：校验通过，未写入")
         return 0
-    result = commit_import(engine, preview, args.who, progress=_progress)
+    result = commit_import(engine, preview, system_operator(args.who), progress=_progress)
     print(f"已导入：新增 {result.inserted} 条，更新 {result.updated} 条（审计日志 #{result.audit_id}）")
     return 0
 

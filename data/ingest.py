@@ -22,9 +22,11 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from data import schema
+from data.accounts import authorise_units, record_refusal
 from data.ingest_read import SourceTable, read_source
 from data.store import audit, read_layer
-from geo.errors import DataValidationError
+from geo.access import Account
+from geo.errors import DataValidationError, PermissionDenied
 from geo.ingest import ROW, Prepared, Reference, prepare, problems_frame, store_columns
 from geo.ingest_crs import crs_label
 from geo.ingest_fields import LAYER_LABELS, check_layer
@@ -150,22 +152,39 @@ def _upsert(conn: Connection, table, columns: list[str]):
 
 
 def _existing_codes(conn: Connection, table, codes: list[str]) -> set[str]:
-    found: set[str] = set()
+    return set(_existing(conn, table, codes, table.c.code))
+
+
+def _existing(conn: Connection, table, codes: list[str], column) -> list:
+    """``column`` of the stored rows whose code is in ``codes``."""
+    found: list = []
     for i in range(0, len(codes), BATCH_ROWS):
         chunk = codes[i:i + BATCH_ROWS]
-        found |= set(conn.execute(select(table.c.code).where(table.c.code.in_(chunk))).scalars())
+        found += conn.execute(select(column).where(table.c.code.in_(chunk))).scalars().all()
     return found
 
 
-def commit_import(engine: Engine, preview: ImportPreview, actor: str, progress: Progress | None = None,
+def commit_import(engine: Engine, preview: ImportPreview, account: Account | None, progress: Progress | None = None,
                   batch_rows: int = BATCH_ROWS) -> ImportResult:
     """Write ``preview`` in one transaction (all rows or none) with one audit entry; see the module doc.
 
-    Raises DataValidationError (writing nothing) when the preview has problems.
+    ``account`` is the acting account (``geo.access.system_operator`` for the command line): it must be
+    logged in and may write every row's unit (sub-districts: district role only); otherwise
+    PermissionDenied, nothing written and the refusal audited. Raises DataValidationError (writing
+    nothing) when the preview has problems.
     """
     if not preview.ok:
         raise DataValidationError(f"导入未执行：发现 {len(preview.prepared.problems)} 个问题",
                                   [tuple(p) for p in preview.prepared.problems])
+    try:
+        return _write(engine, preview, account, progress, batch_rows)
+    except PermissionDenied as exc:  # rolled back; the refusal is recorded on its own
+        record_refusal(engine, account, preview.layer, None, str(exc))
+        raise
+
+
+def _write(engine: Engine, preview: ImportPreview, account: Account | None, progress: Progress | None,
+           batch_rows: int) -> ImportResult:
     table = schema.GEO_TABLES[preview.layer]
     frame = preview.frame
     columns = store_columns(frame, preview.layer)
@@ -174,6 +193,7 @@ def commit_import(engine: Engine, preview: ImportPreview, actor: str, progress: 
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        actor = _authorise(conn, account, preview).username
         before = _existing_codes(conn, table, [r["code"] for r in rows])
         stmt = _upsert(conn, table, columns + ["geom"])
         if progress:
@@ -191,7 +211,29 @@ def commit_import(engine: Engine, preview: ImportPreview, actor: str, progress: 
     return ImportResult(preview.layer, total - updated, updated, int(audit_id))
 
 
-def import_file(engine: Engine, source: bytes | str | Path, layer: str, actor: str, filename: str | None = None, *,
+def _unit_column(layer: str) -> str | None:
+    """The column naming a record's unit for the scope check: none for sub-districts (district role
+    only), a community's own code, every other record's community."""
+    return None if layer == "streets" else "code" if layer == "communities" else "community_code"
+
+
+def _unit_codes(conn: Connection, preview: ImportPreview) -> list[str]:
+    """The units of every imported row and of every stored row it would overwrite (so a record cannot be
+    moved in from a unit outside the account's scope)."""
+    frame, column = preview.frame, _unit_column(preview.layer)
+    if column is None:
+        return [""] * len(frame)
+    table = schema.GEO_TABLES[preview.layer]
+    stored = _existing(conn, table, [str(c) for c in frame["code"]], table.c[column])
+    return [str(c) if c is not None else "" for c in [*frame.get(column, [""] * len(frame)), *stored]]
+
+
+def _authorise(conn: Connection, account: Account | None, preview: ImportPreview) -> Account:
+    """The acting account as stored now, when it may write every row; PermissionDenied otherwise."""
+    return authorise_units(conn, account, _unit_codes(conn, preview), f"“{preview.filename or preview.layer}”")
+
+
+def import_file(engine: Engine, source: bytes | str | Path, layer: str, actor: Account | None, filename: str | None = None, *,
                 progress: Progress | None = None, **options) -> tuple[ImportPreview, ImportResult | None]:
     """``preview_import`` then, when it found no problems, ``commit_import``; the result is None otherwise."""
     preview = preview_import(engine, source, layer, filename, **options)

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from data.exchange import export_layer, template_xlsx
 from data.ingest import commit_import, import_log, preview_import
 from data.store import read_layer
+from geo.access import system_operator
 from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geo.ingest_fields import LAYER_FIELDS, merge_mapping
 from geo.scope import Scope
@@ -84,7 +85,7 @@ def test_a_zipped_gbk_shapefile_without_cpg_imports_with_correct_chinese_names(e
     preview = preview_import(engine, data, "grids", "网格.zip", today=TODAY)
     assert preview.ok, preview.problems
     assert preview.source.encoding == "GB18030"
-    commit_import(engine, preview, "测试")
+    commit_import(engine, preview, system_operator("测试"))
     names = read_layer(engine, "grids").set_index("code")["name"]
     assert names["350102004001001"] == "军门社区第0网格（鼓楼）"
     assert names.str.startswith("军门社区第").all()
@@ -130,7 +131,7 @@ def test_an_xlsx_ledger_without_problems_is_written_with_names_resolved(engine):
     wb.save(buffer)
     preview = preview_import(engine, buffer.getvalue(), "compounds", "台账.xlsx", today=TODAY)
     assert preview.ok, preview.problems
-    commit_import(engine, preview, "张三")
+    commit_import(engine, preview, system_operator("张三"))
     row = read_layer(engine, "compounds").set_index("code").loc["C-A1"]
     assert (row["name"], row["community_code"], row["street_code"]) == ("军门新村", "350102004001", "350102004000")
 
@@ -247,7 +248,8 @@ def test_an_import_inserts_and_updates_by_code_in_one_audited_transaction(db_url
     seen = []
     preview = preview_import(engine, csv_bytes(rows), "compounds", "台账.csv", today=TODAY)
     assert (preview.ok, preview.inserts, preview.updates) == (True, 1, 1), preview.problems
-    result = commit_import(engine, preview, "李四", progress=lambda d, n: seen.append((d, n)), batch_rows=1)
+    result = commit_import(engine, preview, system_operator("李四"), progress=lambda d, n: seen.append((d, n)),
+                           batch_rows=1)
     assert (result.inserted, result.updated) == (1, 1)
     assert seen == [(0, 2), (1, 2), (2, 2)]
     stored = read_layer(engine, "compounds").set_index("code")
@@ -273,7 +275,7 @@ def test_a_failing_write_rolls_the_whole_import_back(db_url):
             raise RuntimeError("断电")
 
     with pytest.raises(RuntimeError):
-        commit_import(engine, preview, "测试", progress=boom, batch_rows=1)
+        commit_import(engine, preview, system_operator("测试"), progress=boom, batch_rows=1)
     assert checksum(engine) == before
 
 
@@ -295,7 +297,7 @@ def test_a_gcj02_export_is_shifted_and_formula_text_is_neutralised(engine):
     from data.ingest import commit_import as _commit
 
     evil = compound_row(小区名称="=HYPERLINK(\"http://x\")", 小区编码="C-EVIL")
-    _commit(engine, preview_import(engine, csv_bytes([evil]), "compounds", "x.csv", today=TODAY), "测试")
+    _commit(engine, preview_import(engine, csv_bytes([evil]), "compounds", "x.csv", today=TODAY), system_operator("测试"))
     table = pd.read_csv(io.BytesIO(export_layer(engine, "compounds", fmt="csv", crs="gcj02")), encoding="utf-8-sig",
                         dtype=str)
     row = table[table["小区编码"] == "C-EVIL"].iloc[0]

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data.ingest import commit_import, preview_import
+from geo.access import system_operator
 from geo.errors import DataValidationError
 from tests.ingest_helpers import checksum, compound_row, csv_bytes, tiny_store
 
@@ -149,7 +150,7 @@ def _expect_rejected(engine, before: str, layer: str, data: bytes, field: str, f
     assert len(hits), f"no problem named {field}: {report.to_dict('records')}"
     assert all(r == "全表" or isinstance(r, int) and r >= 2 for r in hits["行号"])
     with pytest.raises(DataValidationError):
-        commit_import(engine, preview, "测试")
+        commit_import(engine, preview, system_operator("测试"))
     assert checksum(engine) == before
     return hits
 
