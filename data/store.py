@@ -144,10 +144,20 @@ def holds_sample(engine: Engine) -> bool:
         return conn.execute(select(func.count()).where(t.c.action == "sample")).scalar() > 0
 
 
+NOT_DATA_TABLES = ("accounts",)
+"""Audit entries of these tables (logins, account changes) do not change what the pages show."""
+
+
 def data_version(engine: Engine) -> int:
-    """A number that changes with every write (the newest audit-log id); a cache key."""
+    """A number that changes with every write of data (the newest audit-log id of a data change); a cache key.
+
+    Logins, account changes and refused writes are audited too but leave the version alone, so
+    nobody can empty the pages' caches from the login form."""
+    t = schema.audit_log
+    query = (select(t.c.id).where(t.c.table_name.notin_(NOT_DATA_TABLES), t.c.action != "denied")
+             .order_by(t.c.id.desc()).limit(1))
     with engine.connect() as conn:
-        return int(conn.execute(select(func.max(schema.audit_log.c.id))).scalar() or 0)
+        return int(conn.execute(query).scalar() or 0)
 
 
 def read_audit(engine: Engine, record_code: str | None = None, limit: int = 500) -> pd.DataFrame:

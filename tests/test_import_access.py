@@ -99,3 +99,18 @@ def test_sub_district_boundaries_are_imported_by_the_district_only(engine):
     with pytest.raises(PermissionDenied):
         commit_import(engine, preview, authenticate(engine, "dongjie", PW))
     assert commit_import(engine, preview, authenticate(engine, "admin", PW)).updated == 2
+
+
+def test_logins_and_refusals_leave_the_data_version_alone(engine):
+    from data.store import data_version
+    from geo.errors import AuthenticationError
+
+    version = data_version(engine)
+    authenticate(engine, "dongjie", PW)
+    with pytest.raises(AuthenticationError):
+        authenticate(engine, "dongjie", "wrong")
+    with pytest.raises(PermissionDenied):
+        _try(engine, "junmen", [IN_ANTAI])
+    assert data_version(engine) == version  # the pages' caches survive logins and refused writes
+    _try(engine, "dongjie", [IN_ANTAI])
+    assert data_version(engine) > version
