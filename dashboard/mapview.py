@@ -21,6 +21,7 @@ from geo.scope import Scope
 from geo.vocab import OPEN_DISPUTE_STATUSES, Level
 from layers.assets import copy_assets, streamlit_mode
 from layers.basemaps import available_basemaps
+from layers.common import view_tolerance_m
 from layers.mapbuild import add_layers, build_map
 from layers.registry import LAYERS
 
@@ -71,6 +72,15 @@ def children_frame(ctx: PageContext, indicator: str) -> gpd.GeoDataFrame:
 
 OUTLINE = {Level.DISTRICT: "communities", Level.STREET: "streets", Level.COMMUNITY: "communities",
            Level.GRID: "grids"}
+MAX_UNIT_MARKS = 1_000
+"""At district level, beyond this many communities (a city-sized database) each community would be a
+pixel or two on the map: disputes are then counted per sub-district and community outlines left out,
+so the map's size follows the sub-districts, not the communities."""
+
+
+def _many_communities(ctx: PageContext) -> bool:
+    """Whether the district view holds too many communities to mark each one."""
+    return ctx.scope.level is Level.DISTRICT and len(ctx.layer("communities")) > MAX_UNIT_MARKS
 
 
 def _overlay_frames(ctx: PageContext, keys: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
@@ -79,8 +89,17 @@ def _overlay_frames(ctx: PageContext, keys: tuple[str, ...]) -> dict[str, gpd.Ge
     frames = {k: ctx.layer(k) for k in keys if not (k == "grids" and below_community)}
     if "disputes" in frames:
         frames["disputes"] = _disputes_to_show(frames["disputes"], ctx)
-    frames[OUTLINE[ctx.scope.level]] = ctx.layer(OUTLINE[ctx.scope.level])
+    if not _many_communities(ctx):
+        frames[OUTLINE[ctx.scope.level]] = ctx.layer(OUTLINE[ctx.scope.level])
     return frames
+
+
+def _count_units(ctx: PageContext) -> gpd.GeoDataFrame:
+    """The units disputes are counted into: communities at district level (sub-districts when there are
+    very many), grids below."""
+    if ctx.scope.level is not Level.DISTRICT:
+        return ctx.layer("grids")
+    return ctx.layer("streets" if _many_communities(ctx) else "communities")
 
 
 def _disputes_to_show(disputes: gpd.GeoDataFrame, ctx: PageContext) -> gpd.GeoDataFrame:
@@ -100,11 +119,10 @@ def scope_map(ctx: PageContext, keys: tuple[str, ...], indicator: str, basemap: 
                   prefix=STATIC_PREFIX, settings=ctx.settings)
     frames = {"choropleth": children, **_overlay_frames(ctx, keys)}
     fmt, palette = INDICATORS[indicator]
-    level = ctx.scope.level
-    units = ctx.layer("communities" if level is Level.DISTRICT else "grids")
-    add_layers(m, frames, list(frames), level=level.value, today=ctx.as_of,
-               overdue_days=ctx.settings.overdue_days, units=units, value_column="value",
-               value_label=RATIOS[indicator], value_format=fmt, palette=palette)
+    add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of,
+               overdue_days=ctx.settings.overdue_days, units=_count_units(ctx), value_column="value",
+               value_label=RATIOS[indicator], value_format=fmt, palette=palette,
+               tolerance_m=view_tolerance_m(children.total_bounds))
     return m
 
 

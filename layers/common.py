@@ -8,6 +8,7 @@ the raw ``code`` and ``name`` ride along in each feature's properties for the da
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
@@ -26,6 +27,9 @@ from geo.errors import DataValidationError
 from geo.vocab import Vocab
 
 PRECISION = 6  # decimal places of lon/lat: about 0.1 m
+MIN_PRECISION = 4  # about 10 m, for geometry simplified for a far-out view
+METRES_PER_DEGREE = 111_320.0  # of latitude, and of longitude at the equator
+VIEW_PIXELS = 2_000  # a map about 1,000 px across, at half-pixel detail
 EMPTY = "—"
 
 
@@ -102,14 +106,32 @@ def round_coords(geoms: np.ndarray, precision: int = PRECISION) -> np.ndarray:
     return shapely.transform(geoms, lambda c: np.round(c, precision))
 
 
+def precision_for(tolerance_m: float) -> int:
+    """Decimal places of lon/lat worth keeping for geometry simplified by ``tolerance_m`` metres (4–6)."""
+    if tolerance_m <= 0:
+        return PRECISION
+    degrees = tolerance_m / METRES_PER_DEGREE
+    return int(min(PRECISION, max(MIN_PRECISION, math.ceil(-math.log10(degrees)) + 1)))
+
+
 def simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> np.ndarray:
-    """Polygon geometries simplified by ``tolerance_m`` metres (topology kept) and rounded, lon/lat."""
+    """Polygon geometries simplified by ``tolerance_m`` metres (topology kept), lon/lat rounded to match.
+
+    Coordinates keep 6 decimals up to a tolerance of about 5 m, then fewer (:func:`precision_for`)."""
     if tolerance_m < 0:
         raise ValueError(f"简化容差应为非负的米数，而不是 {tolerance_m}")
     geoms = gdf.geometry
     if tolerance_m > 0 and len(gdf):
         geoms = geoms.to_crs(metric_crs()).simplify(tolerance_m, preserve_topology=True).to_crs(gdf.crs)
-    return round_coords(np.asarray(geoms.values, dtype=object))
+    return round_coords(np.asarray(geoms.values, dtype=object), precision_for(tolerance_m))
+
+
+def view_tolerance_m(bounds: Iterable[float], pixels: int = VIEW_PIXELS, floor_m: float = 3.0) -> float:
+    """A simplification tolerance in metres of half a screen pixel when ``bounds`` fill a map about
+    ``pixels`` / 2 wide: (minx, miny, maxx, maxy) in EPSG:4326 degrees; never below ``floor_m``."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    across = max((maxx - minx) * math.cos(math.radians((miny + maxy) / 2)), maxy - miny) * METRES_PER_DEGREE
+    return max(floor_m, across / pixels)
 
 
 def label_points(geoms: Iterable) -> list[shapely.Point]:

@@ -85,8 +85,17 @@ def _is_open(gdf: pd.DataFrame) -> pd.Series:
     return statuses.isin([s.value for s in OPEN_DISPUTE_STATUSES])
 
 
-def _group_column(level: Level) -> str:
-    return "community_code" if level is Level.DISTRICT else "grid_code"
+def _group_column(gdf: pd.DataFrame, level: Level, units: gpd.GeoDataFrame | None) -> str:
+    """The code column cases are counted by: community (district level) or grid (street level), or,
+    when ``units`` are given and are of another level (e.g. sub-districts), the column of their codes."""
+    default = "community_code" if level is Level.DISTRICT else "grid_code"
+    if units is None or not len(units) or "code" not in units:
+        return default
+    codes = set(units["code"].astype(str))
+    for column in (default, "street_code", "community_code", "grid_code"):
+        if column in gdf and gdf[column].astype(str).isin(codes).any():
+            return column
+    return default
 
 
 def _unit_places(units: gpd.GeoDataFrame | None) -> dict[str, tuple[str, shapely.Point]]:
@@ -112,8 +121,8 @@ def _counts(gdf: gpd.GeoDataFrame, column: str, overdue: pd.Series) -> pd.DataFr
 
 def _aggregate_layer(gdf: gpd.GeoDataFrame, fg: folium.FeatureGroup, level: Level,
                      units: gpd.GeoDataFrame | None, overdue: pd.Series) -> None:
-    """One count circle per community (district level) or grid (street level) into ``fg``."""
-    counts = _counts(gdf, _group_column(level), overdue)
+    """One count circle per community (district level) or grid (street level), or per unit of ``units``, into ``fg``."""
+    counts = _counts(gdf, _group_column(gdf, level, units), overdue)
     places = _unit_places(units)
     biggest = max(int(counts["cases"].max()), 1) if len(counts) else 1
     geoms, props = [], []

@@ -24,6 +24,8 @@ from typing import Any
 import folium
 import numpy as np
 import shapely
+from branca.element import Element
+from folium.elements import ElementAddToElement
 from jinja2 import Template
 
 from layers.common import (
@@ -103,6 +105,22 @@ def intern_styles(properties: list[dict]) -> list[dict]:
     return styles
 
 
+class RenderedScript(Element):
+    """Script text that is already rendered, placed in the page as it is.
+
+    branca's ``MacroElement.render`` wraps each element's rendered script in ``Element(text)``, which
+    compiles that text as a Jinja template: for a layer of thousands of features that is most of
+    the render time, and a ``{{`` inside user data would be evaluated as a template expression."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "RenderedScript"
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
 class FeatureLayer(folium.map.Layer):
     """Features (shapely geometries, lon/lat) with property dicts, drawn by :data:`_SCRIPT`.
 
@@ -128,13 +146,30 @@ class FeatureLayer(folium.map.Layer):
         self._name = "FeatureLayer"
         props = [dict(p) for p in properties]
         self.styles = intern_styles(props)
-        self.data = feature_collection(geoms, props)
         self.fields = [html.escape(f) for f in fields]
         self.points = points
         self.styles_json = script_json(self.styles)
         self.fields_json = script_json(self.fields)
         self.highlight_json = script_json(highlight)
-        self.data_json = script_json(self.data)
+        # Only the JSON text is kept: a map is deep-copied on every Streamlit rerun (dashboard.mapview),
+        # and copying one string is free where copying the nested dicts of every coordinate is not.
+        self.data_json = script_json(feature_collection(geoms, props))
+
+    def render(self, **kwargs) -> None:
+        """As folium's ``Layer.render``, but the script goes into the page as :class:`RenderedScript`."""
+        if self.show:
+            self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                               element_parent_name=self._parent.get_name()),
+                           name=self.get_name() + "_add")
+        script = self._template.module.__dict__["script"]
+        self.get_root().script.add_child(RenderedScript(script(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+    @property
+    def data(self) -> dict:
+        """The GeoJSON FeatureCollection drawn (decoded from ``data_json``, for tests and debugging)."""
+        return json.loads(self.data_json)
 
     def styled_properties(self) -> list[dict]:
         """Each feature's properties with its style dict put back (for tests and debugging)."""
