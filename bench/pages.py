@@ -14,9 +14,13 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from dashboard.nav import PAGES as NAV_PAGES
+
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
-PAGES = {"situation": "社区治理态势", "renovation": "老旧小区改造", "coverage": "网格与服务覆盖", "disputes": "矛盾纠纷"}
-"""url_path of every page in ``streamlit_app.py`` (navigation order) -> words in its heading."""
+PAGES: dict[str, str] = dict(NAV_PAGES)
+"""url_path -> menu title of every page of ``streamlit_app.py``, in menu order (dashboard.nav)."""
+HEADINGS = {"situation": "社区治理态势", "renovation": "老旧小区改造", "coverage": "网格与服务覆盖", "disputes": "矛盾纠纷"}
+"""Words in the heading of pages that have one, to check that the page asked for is the page that ran."""
 WARM_RUNS = 3
 TIMEOUT_S = 1800
 
@@ -84,6 +88,6 @@ def page_times(page: str, scope: str = "") -> dict:
     first = timed_run(at)
     warm = statistics.median(timed_run(at) for _ in range(WARM_RUNS))
     title = at.title[0].value if at.title else ""
-    if PAGES[page] not in title:
+    if HEADINGS.get(page, "") not in title:
         raise PageFailed(f"页面“{page}”未打开，标题为“{title}”")
     return {"first_s": first, "warm_s": warm, "map_bytes": map_payload(at)}

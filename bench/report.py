@@ -12,7 +12,6 @@ from bench.pages import PAGES
 TARGET_MAP_BYTES = 1_000_000
 TARGET_WARM_S = 0.3
 TARGET_DRAW_S = 1.5
-PAGE_LABELS = {"situation": "态势图", "renovation": "老旧小区改造", "coverage": "网格与服务覆盖", "disputes": "矛盾纠纷"}
 
 
 @dataclass
@@ -72,7 +71,7 @@ def pages_table(results: list[Result]) -> list[str]:
     """Server seconds of every page: first run on empty caches / warm rerun (median of three) on the app's caches."""
     names = list(PAGES)
     lines = ["## Server time per page (seconds: first run on empty caches / warm rerun on the app's caches)", "",
-             "| scale | backend | records | disputes | load s | " + " | ".join(PAGE_LABELS[n] for n in names)
+             "| scale | backend | records | disputes | load s | " + " | ".join(PAGES[n] for n in names)
              + " | 态势图 at a community | peak RSS MB |",
              "|" + "---|" * (len(names) + 7)]
     for r in results:
