@@ -5,13 +5,17 @@ copied link reopens the same view.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
 import streamlit as st
 
+from dashboard.auth import auth_panel, current_account, demo_account_warning
+from data.accounts import demo_accounts_present
 from data.store import data_version, holds_sample, open_store, read_layer
+from geo.access import Account
 from geo.errors import GuloError
 from geo.hierarchy import Hierarchy
 from geo.rollup import Period, data_as_of
@@ -19,6 +23,7 @@ from geo.scope import DISTRICT, Scope
 from geo.settings import Settings, get_settings
 from geo.vocab import SAMPLE_NOTICE
 
+log = logging.getLogger(__name__)
 SCOPE_PARAM, PERIOD_PARAM = "scope", "period"
 APP_TITLE = "鼓楼区社区治理态势图"
 PERIODS = {"30": "近30天", "90": "近90天", "365": "近12个月"}
@@ -26,7 +31,11 @@ PERIODS = {"30": "近30天", "90": "近90天", "365": "近12个月"}
 
 @st.cache_resource(show_spinner="正在准备数据库（首次运行会生成示例辖区数据）…")
 def _open(url: str, _settings: Settings):
-    return open_store(_settings)
+    engine = open_store(_settings)
+    demo = demo_accounts_present(engine)
+    if demo:  # told at startup, in the server's log
+        log.warning("仍存在演示账号（密码已公开）：%s。正式使用前请停用或重置：python -m data.cli accounts …", "、".join(demo))
+    return engine
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -58,7 +67,8 @@ def _hierarchy(url: str, version: int) -> Hierarchy:
 
 @dataclass(frozen=True)
 class PageContext:
-    """What a page needs: settings, data version (a cache key), scope, period, cut-off and unit names."""
+    """What a page needs: settings, data version (a cache key), scope, period, cut-off, unit names and the
+    logged-in account (None: reading only)."""
 
     settings: Settings
     version: int
@@ -66,6 +76,7 @@ class PageContext:
     as_of: date
     period_days: int
     units: Hierarchy
+    account: Account | None = None
 
     @property
     def period(self) -> Period:
@@ -129,4 +140,29 @@ def setup_page() -> PageContext:
     st.sidebar.markdown(f"### {APP_TITLE}")
     if holds_sample(engine):
         st.sidebar.warning(SAMPLE_NOTICE, icon="ℹ️")
-    return PageContext(settings, version, scope, as_of, _period_days(), units)
+    account = _login(engine, settings)
+    return PageContext(settings, version, scope, as_of, _period_days(), units, account)
+
+
+def _login(engine, settings: Settings) -> Account | None:
+    """The logged-in account (sidebar: who, 退出登录), or the login form: folded away in the sidebar while
+    reading needs no login, alone on the page (which stops there) when it does."""
+    if current_account() is not None:
+        return auth_panel(engine)
+    if settings.anonymous_read:
+        with st.sidebar.expander("登录（修改数据需登录）"):
+            account = auth_panel(engine, where=st.container())
+        _demo_notice(engine)
+        return account
+    st.title(APP_TITLE)
+    st.info("请先登录。", icon="🔒")
+    with st.columns([1, 2])[0]:
+        auth_panel(engine, where=st.container())
+    _demo_notice(engine)
+    st.stop()
+
+
+def _demo_notice(engine) -> None:
+    """While demo accounts with published passwords exist: a reminder in the sidebar."""
+    with st.sidebar:
+        demo_account_warning(engine)

@@ -36,6 +36,8 @@ class Settings:
     login_window_minutes: int = _doc(15, "Window in minutes in which failed logins are counted towards a lock.")
     login_lock_seconds: int = _doc(
         300, "First lock after too many failed logins, in seconds; doubles with each further failure (capped at 1 hour).")
+    anonymous_read: bool = _doc(
+        True, "Whether the pages can be read without logging in (writes always need a login); false: login first.")
 
     @property
     def db_url(self) -> str:
