@@ -72,7 +72,7 @@ def documents(b: Briefing) -> None:
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             on_click="ignore")
     query = f"?screen=big&scope={b.scope_code}" if b.scope_code else "?screen=big"
-    cols[2].markdown(f"[🖥 打开大屏模式]({query})", help="1920×1080 会议室大屏：深色、大字号，各主题轮播")
+    cols[2].markdown(f"[打开大屏模式 ↗]({query})", help="1920×1080 会议室大屏：深色、大字号，各主题轮播")
 
 
 def trend(b: Briefing) -> None:
