@@ -1,0 +1,153 @@
+"""导入 view: choose a layer and a file, adjust the column mapping, read the preview, then 确认导入.
+
+Nothing is written before 确认导入; the button needs a clean preview and a logged-in account. The
+store decides whether the account may write every row (refusals are audited and shown here).
+"""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+from openpyxl import load_workbook
+
+from dashboard.context import PageContext, engine
+from dashboard.data_admin import importing as imp
+from data.ingest import ImportPreview
+from geo.access import Account
+from geo.errors import DataValidationError, GuloError, PermissionDenied
+from geo.ingest_crs import CRS_CHOICES, crs_label
+from geo.ingest_fields import LAYER_LABELS
+
+UPLOAD_KEY = "data_admin_upload"
+"""Session key of an injected upload ``(filename, bytes)``, read when the file widget is empty (tests)."""
+RESULT_KEY = "data_admin_result"
+FILE_TYPES = ["geojson", "json", "gpkg", "zip", "csv", "txt", "xlsx", "xlsm"]
+AUTO_CRS = ""
+
+
+def _uploaded() -> tuple[str, bytes] | None:
+    """(file name, bytes) of the uploaded file, or of an injected one."""
+    file = st.file_uploader("选择文件（GeoJSON、GeoPackage、Shapefile 压缩包 .zip、CSV、Excel）", type=FILE_TYPES,
+                            key="imp_file")
+    if file is not None:
+        return file.name, file.getvalue()
+    return st.session_state.get(UPLOAD_KEY)
+
+
+def _sheets(data: bytes) -> list[str]:
+    """Worksheet names of an Excel workbook."""
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _read_options(layer: str, filename: str, data: bytes) -> imp.ImportOptions:
+    """Encoding, CRS, sheet and repair choices (the mapping comes later)."""
+    c1, c2, c3 = st.columns([1, 2, 1])
+    encoding = c1.selectbox("文件编码", imp.ENCODINGS, key="imp_encoding",
+                            help="自动：按 UTF-8 / GBK / GB18030 检测；Shapefile 无 .cpg 时逐字节判断")
+    crs_keys = [AUTO_CRS, *CRS_CHOICES]
+    crs = c2.selectbox("坐标系", crs_keys, key="imp_crs", format_func=lambda k: CRS_CHOICES[k][1] if k else "自动识别")
+    sheet = None
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        names = _sheets(data)
+        sheet = c3.selectbox("工作表", names, key="imp_sheet") if len(names) > 1 else None
+    repair = st.checkbox("修复无效几何（make_valid）", key="imp_repair",
+                         help="自相交等无效的面用 make_valid 修复，每处修复都列在预览中")
+    return imp.ImportOptions(layer, None if encoding == imp.AUTO else encoding.lower(), crs or None, sheet, repair)
+
+
+def _mapping(options: imp.ImportOptions, filename: str, data: bytes) -> imp.ImportOptions:
+    """The mapping editor (source column → field, prefilled with the guess); the options with its result."""
+    columns = imp.source_columns(data, filename, options)
+    labels = imp.field_labels(options.layer)
+    choices = [imp.SKIP, *labels.values()]
+    by_label = {v: k for k, v in labels.items()}
+    table = pd.DataFrame([(c, labels.get(f, imp.SKIP)) for c, f in imp.default_mapping(columns, options.layer)],
+                         columns=["文件中的列", "对应字段"])
+    with st.expander(f"列映射（{len(columns)} 列；* 为必填字段，“-” 表示不导入）", expanded=False):
+        edited = st.data_editor(
+            table, hide_index=True, width="stretch", disabled=["文件中的列"],
+            key=f"imp_map_{options.layer}_{imp.digest(data)[:12]}",
+            column_config={"对应字段": st.column_config.SelectboxColumn(options=choices, required=True)})
+    pairs = tuple((str(c), by_label.get(f, imp.SKIP)) for c, f in zip(edited["文件中的列"], edited["对应字段"]))
+    return imp.ImportOptions(options.layer, options.encoding, options.crs, options.sheet, options.repair, pairs)
+
+
+def _show_preview(preview: ImportPreview, account: Account | None) -> None:
+    """Summary, counts, encoding and CRS, problems (all of them), repairs and the first rows."""
+    (st.success if preview.ok else st.error)(preview.summary)
+    p = preview.prepared
+    cols = st.columns(4)
+    cols[0].metric("新增", f"{preview.inserts}")
+    cols[1].metric("更新", f"{preview.updates}")
+    cols[2].metric("问题", f"{len(p.problems)}")
+    cols[3].metric("修复几何", f"{len(p.repairs)}")
+    st.caption(f"编码：{preview.source.encoding or '—'}　坐标系：{crs_label(p.crs_key)}（{p.crs_note}）")
+    if p.shift is not None:
+        st.warning(p.shift.message, icon="📍")
+    if not preview.ok:
+        st.markdown(f"**问题清单（共 {len(p.problems)} 个，全部列出；修改文件或映射后重新上传）**")
+        st.dataframe(preview.problems, hide_index=True, width="stretch", key="imp_problems")
+    if p.repairs:
+        st.markdown(f"**已修复的几何（{len(p.repairs)} 处）**")
+        st.dataframe(preview.repairs, hide_index=True, width="stretch", key="imp_repairs")
+    outside = imp.scope_hint(preview, account)
+    if outside:
+        st.warning(f"提示：有 {len(outside)} 个区划不在您的辖区（{account.where}）内，确认导入时将被拒绝："
+                   + "、".join(c or "（无区划）" for c in outside[:10]), icon="🔒")
+    head = imp.preview_table(preview)
+    if not head.empty:
+        st.markdown(f"**前 {len(head)} 行预览（已换算为 WGS84）**")
+        st.dataframe(head, hide_index=True, width="stretch", key="imp_head")
+
+
+def _confirm(ctx: PageContext, preview: ImportPreview, account: Account | None) -> None:
+    """确认导入 (enabled for a clean preview and a logged-in account); writes with a progress bar."""
+    if account is None:
+        st.caption("确认导入需要登录：请在左侧边栏登录（预览和校验无需登录）。")
+    if not st.button("确认导入", type="primary", key="imp_confirm", disabled=not (preview.ok and account)):
+        return
+    bar = st.progress(0.0, text="正在写入…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total if total else 1.0, text=f"正在写入 {done}/{total} 行")
+
+    try:
+        result = imp.commit(engine(ctx), preview, account, progress)
+    except PermissionDenied as exc:
+        st.error(f"导入被拒绝，未写入任何数据：{exc}")
+        return
+    except DataValidationError as exc:
+        st.error(f"导入未执行，未写入任何数据：{exc}")
+        return
+    imp.forget_preview(st.session_state)
+    st.session_state[RESULT_KEY] = imp.result_message(result)
+    st.rerun()
+
+
+def import_view(ctx: PageContext, account: Account | None) -> None:
+    """The whole 导入 view."""
+    done = st.session_state.pop(RESULT_KEY, None)
+    if done:
+        st.success(done, icon="✅")
+    layers = list(LAYER_LABELS)
+    layer = st.selectbox("导入到图层", layers, index=layers.index("compounds"), format_func=LAYER_LABELS.get,
+                         key="imp_layer")
+    upload = _uploaded()
+    if upload is None:
+        st.info("上传文件后先显示校验预览；确认导入前不会写入任何数据。可在“模板”中下载各图层的 Excel 模板。")
+        return
+    filename, data = upload
+    try:
+        options = _mapping(_read_options(layer, filename, data), filename, data)
+        with st.spinner("正在读取并校验…"):
+            preview = imp.cached_preview(engine(ctx), data, filename, options, ctx.version, st.session_state)
+    except GuloError as exc:
+        st.error(f"无法读取“{filename}”：{exc}")
+        return
+    _show_preview(preview, account)
+    _confirm(ctx, preview, account)

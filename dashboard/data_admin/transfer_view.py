@@ -1,0 +1,51 @@
+"""导出 and 模板 views: a layer of the page's scope as a file, and the Excel import templates."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard.context import PageContext, engine
+from data.exchange import EXPORT_CRS, EXPORT_FORMATS, export_filename, export_layer, template_notes, template_xlsx
+from geo.ingest_crs import GCJ02, WGS84
+from geo.ingest_fields import LAYER_LABELS
+
+FORMAT_LABELS = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "CSV（Excel 可打开）", "xlsx": "Excel（.xlsx）"}
+CRS_LABELS = {WGS84: "WGS84（EPSG:4326，标准经纬度）", GCJ02: "GCJ-02（高德/腾讯地图，仅供这些工具使用）"}
+XLSX_MIME = EXPORT_FORMATS["xlsx"][1]
+
+
+def exporter(ctx: PageContext, layer: str, fmt: str, crs: str) -> Callable[[], bytes]:
+    """A callable making the file only when the download is clicked (deferred data)."""
+    url_engine, scope = engine(ctx), ctx.scope
+    return lambda: export_layer(url_engine, layer, scope, fmt, crs)
+
+
+def export_view(ctx: PageContext) -> None:
+    """Layer, format and CRS for the current scope, and one download button."""
+    where = ctx.units.name(ctx.scope)
+    st.markdown(f"导出范围：**{where}**（在左侧边栏“范围”中切换）")
+    c1, c2, c3 = st.columns([1, 1, 2])
+    layers = list(LAYER_LABELS)
+    layer = c1.selectbox("图层", layers, index=layers.index("compounds"), format_func=LAYER_LABELS.get, key="exp_layer")
+    fmt = c2.selectbox("格式", list(EXPORT_FORMATS), format_func=FORMAT_LABELS.get, key="exp_format")
+    crs = c3.radio("坐标系", list(EXPORT_CRS), format_func=CRS_LABELS.get, key="exp_crs", horizontal=True)
+    name = export_filename(layer, ctx.scope, fmt, crs)
+    st.download_button(f"下载 {name}", exporter(ctx, layer, fmt, crs), file_name=name, mime=EXPORT_FORMATS[fmt][1],
+                       key="exp_download", type="primary", icon=":material/download:", on_click="ignore")
+    st.caption("表头为中文，导出的文件可直接重新导入；CSV/Excel 中可能被当作公式的文字已做防护。"
+               + ("GCJ-02 文件请勿当作 WGS84 重新导入。" if crs == GCJ02 else ""))
+
+
+def templates_view() -> None:
+    """One template download per layer, with its expected columns (required ones marked)."""
+    st.markdown("每个模板含表头和一行示例，第二张工作表为填写说明。列名也可使用“也可识别的列名”。")
+    for layer, label in LAYER_LABELS.items():
+        with st.container(border=True):
+            left, right = st.columns([1, 3], vertical_alignment="top")
+            left.markdown(f"**{label}**")
+            left.download_button(f"下载{label}模板", lambda layer=layer: template_xlsx(layer), file_name=f"{label}_导入模板.xlsx",
+                                 mime=XLSX_MIME, key=f"tpl_{layer}", icon=":material/download:", on_click="ignore")
+            notes = template_notes(layer)
+            right.dataframe(notes[["列名", "是否必填", "填写说明"]], hide_index=True, width="stretch",
+                            key=f"tpl_notes_{layer}")

@@ -1,0 +1,33 @@
+"""数据管理: import (preview first, then one transaction), export, templates, audit log and accounts."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.auth import current_account
+from dashboard.context import setup_page
+from dashboard.data_admin.accounts_view import accounts_view
+from dashboard.data_admin.audit_view import audit_view
+from dashboard.data_admin.import_view import import_view
+from dashboard.data_admin.transfer_view import export_view, templates_view
+from dashboard.scope_ui import breadcrumb, selectors
+
+VIEWS = ("导入", "导出", "模板", "操作日志", "账号")  # only the chosen view is computed
+
+
+def render() -> None:
+    ctx = setup_page()
+    selectors(ctx)
+    account = current_account()
+    st.title(f"{ctx.units.name(ctx.scope)} · 数据管理")
+    breadcrumb(ctx)
+    view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="da_view", label_visibility="collapsed") or VIEWS[0]
+    if view == VIEWS[0]:
+        import_view(ctx, account)
+    elif view == VIEWS[1]:
+        export_view(ctx)
+    elif view == VIEWS[2]:
+        templates_view()
+    elif view == VIEWS[3]:
+        audit_view(ctx, account)
+    else:
+        accounts_view(ctx, account)
