@@ -188,3 +188,29 @@ def test_big_screen_rotates_through_the_themes(monkeypatch):
     seen = [bigscreen.current_theme(20, now=t).key for t in range(0, 80, 20)]
     assert seen == [t.key for t in THEMES]
     assert bigscreen.current_theme(20, now=85).key == THEMES[0].key
+
+
+def test_big_screen_reloads_when_the_data_changed_after_the_refresh_interval(sample_db, monkeypatch):
+    import streamlit as st
+
+    from dashboard.context import _open
+    from dashboard.overview import bigscreen
+    from data.store import audit, data_version, engine_for
+    from geo.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", sample_db)  # the last test of the module: it changes the data
+    ctx, s = type("Ctx", (), {})(), get_settings()
+    ctx.settings, ctx.version = s, data_version(_open(s.db_url, s))
+    reloads = []
+    monkeypatch.setattr(st, "rerun", lambda scope="app": reloads.append(scope))
+    state = {"bs_checked": 0.0}
+    monkeypatch.setattr(st, "session_state", state)
+    bigscreen._reload_if_changed(ctx, refresh=60)  # interval over, same data: no reload
+    assert reloads == [] and state["bs_checked"] > 0
+    with engine_for(sample_db).begin() as conn:
+        audit(conn, "测试", "update", "compounds", "x", None, {"note": "新数据"})
+    bigscreen._reload_if_changed(ctx, refresh=60)  # new data, but the interval has not passed
+    assert reloads == []
+    state["bs_checked"] = 0.0
+    bigscreen._reload_if_changed(ctx, refresh=60)
+    assert reloads == ["app"]
