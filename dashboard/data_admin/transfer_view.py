@@ -4,21 +4,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
+from sqlalchemy import Engine
 
 from dashboard.context import PageContext, engine
 from data.exchange import EXPORT_CRS, EXPORT_FORMATS, export_filename, export_layer, template_notes, template_xlsx
 from geo.ingest_crs import GCJ02, WGS84
 from geo.ingest_fields import LAYER_LABELS
+from geo.scope import Scope
 
 FORMAT_LABELS = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "CSV（Excel 可打开）", "xlsx": "Excel（.xlsx）"}
 CRS_LABELS = {WGS84: "WGS84（EPSG:4326，标准经纬度）", GCJ02: "GCJ-02（高德/腾讯地图，仅供这些工具使用）"}
 XLSX_MIME = EXPORT_FORMATS["xlsx"][1]
 
 
-def exporter(ctx: PageContext, layer: str, fmt: str, crs: str) -> Callable[[], bytes]:
+def exporter(eng: Engine, layer: str, scope: Scope, fmt: str, crs: str) -> Callable[[], bytes]:
     """A callable making the file only when the download is clicked (deferred data)."""
-    url_engine, scope = engine(ctx), ctx.scope
-    return lambda: export_layer(url_engine, layer, scope, fmt, crs)
+    return lambda: export_layer(eng, layer, scope, fmt, crs)
 
 
 def export_view(ctx: PageContext) -> None:
@@ -31,7 +32,8 @@ def export_view(ctx: PageContext) -> None:
     fmt = c2.selectbox("格式", list(EXPORT_FORMATS), format_func=FORMAT_LABELS.get, key="exp_format")
     crs = c3.radio("坐标系", list(EXPORT_CRS), format_func=CRS_LABELS.get, key="exp_crs", horizontal=True)
     name = export_filename(layer, ctx.scope, fmt, crs)
-    st.download_button(f"下载 {name}", exporter(ctx, layer, fmt, crs), file_name=name, mime=EXPORT_FORMATS[fmt][1],
+    data = exporter(engine(ctx), layer, ctx.scope, fmt, crs)
+    st.download_button(f"下载 {name}", data, file_name=name, mime=EXPORT_FORMATS[fmt][1],
                        key="exp_download", type="primary", icon=":material/download:", on_click="ignore")
     st.caption("表头为中文，导出的文件可直接重新导入；CSV/Excel 中可能被当作公式的文字已做防护。"
                + ("GCJ-02 文件请勿当作 WGS84 重新导入。" if crs == GCJ02 else ""))
