@@ -5,13 +5,13 @@ line of standard input — never from the command line, where they would land in
 and the process list. The command acts as ``geo.access.system_operator("命令行:<OS user>")``, which
 is what the audit log records.
 
-    python -m data.account_cli accounts create dongjie2 --role 街道办 --scope 350102004000 --name "东街 王工"
-    echo "$PW" | python -m data.account_cli accounts reset-password dongjie2 --password-stdin
-    python -m data.account_cli accounts list
+    python -m data.cli accounts create dongjie2 --role 街道办 --scope 350102004000 --name "东街 王工"
+    echo "$PW" | python -m data.cli accounts reset-password dongjie2 --password-stdin
+    python -m data.cli accounts list
 
 ``register(subparsers)`` adds the command to another parser (``data/cli.py``, whose top-level
 ``--database-url`` it reads); each subcommand sets ``handler`` to ``fn(args) -> int`` (the exit code).
-Project errors propagate; ``main`` (like ``data.cli.main``) prints them in Chinese and exits with 2.
+Project errors propagate; ``data.cli.main`` prints them in Chinese and exits with 2.
 """
 from __future__ import annotations
 
@@ -114,19 +114,3 @@ def register(subparsers) -> argparse.ArgumentParser:
     sub.add_parser("list", help="列出账号").set_defaults(handler=_list)
     return parser
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m data.account_cli``."""
-    parser = argparse.ArgumentParser(prog="python -m data.account_cli", description="鼓楼区社区治理态势图 账号管理")
-    parser.add_argument("--database-url", default=None, help="数据库地址（默认取 DATABASE_URL 或 data_dir 下的 SQLite 文件）")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except GuloError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

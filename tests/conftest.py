@@ -49,3 +49,14 @@ def postgis_url():
 def db_url(request) -> str:
     """Each store test runs on both backends."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(scope="module")
+def filled_sample_db(tmp_path_factory) -> str:
+    """A SQLite database holding the sample district (and its demo accounts), shared by a module's tests."""
+    from data.store import open_store
+    from geo.settings import Settings
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'app.db'}"
+    open_store(Settings.load({"database_url": url}))
+    return url

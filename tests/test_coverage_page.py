@@ -5,9 +5,8 @@ import geopandas as gpd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.store import engine_for, open_store, read_layer
+from data.store import engine_for, read_layer
 from geo.scope import Scope
-from geo.settings import Settings
 
 JUNMEN = "350102004001"
 KINDS = ("elderly_home", "children", "culture")
@@ -17,13 +16,6 @@ def _coverage_page():
     from dashboard.pages import coverage
 
     coverage.render()
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('cov') / 'app.db'}"
-    open_store(Settings.load({"database_url": url}))
-    return url
 
 
 def open_view(url: str, monkeypatch, view: str, scope: str = "") -> AppTest:
@@ -51,38 +43,38 @@ def brute_force_uncovered(url: str, community: str, metres: float) -> dict[str, 
     return out
 
 
-def test_community_workspace_lists_its_uncovered_compounds(sample_db, monkeypatch):
-    at = open_view(sample_db, monkeypatch, "服务覆盖", JUNMEN)
+def test_community_workspace_lists_its_uncovered_compounds(filled_sample_db, monkeypatch):
+    at = open_view(filled_sample_db, monkeypatch, "服务覆盖", JUNMEN)
     assert not at.exception, [e.message for e in at.exception]
     table = next(df.value for df in at.dataframe if "缺少的站点" in df.value.columns)
-    expected = brute_force_uncovered(sample_db, JUNMEN, 300)
+    expected = brute_force_uncovered(filled_sample_db, JUNMEN, 300)
     assert expected, "the sample should leave some compound of 军门社区 beyond 300 m"
     assert dict(zip(table["小区名称"], table["户数"])) == expected
     assert set(table["所属社区"]) == {"军门社区"}
 
 
-def test_a_longer_walk_covers_more(sample_db, monkeypatch):
-    at = open_view(sample_db, monkeypatch, "服务覆盖", JUNMEN)
+def test_a_longer_walk_covers_more(filled_sample_db, monkeypatch):
+    at = open_view(filled_sample_db, monkeypatch, "服务覆盖", JUNMEN)
     at.selectbox(key="cov_circle").set_value("15分钟").run()
     assert not at.exception, [e.message for e in at.exception]
     table = next(df.value for df in at.dataframe if "缺少的站点" in df.value.columns)
-    assert dict(zip(table["小区名称"], table["户数"])) == brute_force_uncovered(sample_db, JUNMEN, 1000)
+    assert dict(zip(table["小区名称"], table["户数"])) == brute_force_uncovered(filled_sample_db, JUNMEN, 1000)
 
 
 @pytest.mark.parametrize("view", ["网格标准", "拓扑检查", "新增站点选址"])
-def test_every_view_renders(sample_db, monkeypatch, view):
-    at = open_view(sample_db, monkeypatch, view)
+def test_every_view_renders(filled_sample_db, monkeypatch, view):
+    at = open_view(filled_sample_db, monkeypatch, view)
     assert not at.exception, [e.message for e in at.exception]
 
 
-def test_a_grid_drawn_too_large_shows_up_in_the_topology_check(sample_db, tmp_path, monkeypatch):
+def test_a_grid_drawn_too_large_shows_up_in_the_topology_check(filled_sample_db, tmp_path, monkeypatch):
     import sqlite3
 
     import shapely
     from sqlalchemy import create_engine, text
 
     broken = tmp_path / "broken.db"
-    with sqlite3.connect(sample_db.removeprefix("sqlite:///")) as src, sqlite3.connect(broken) as dst:
+    with sqlite3.connect(filled_sample_db.removeprefix("sqlite:///")) as src, sqlite3.connect(broken) as dst:
         src.backup(dst)  # a consistent copy, write-ahead log included
     url = f"sqlite:///{broken}"
     with create_engine(url).begin() as conn:

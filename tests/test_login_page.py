@@ -6,17 +6,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.accounts import DEMO_ACCOUNTS
-from data.store import open_store
-from geo.settings import Settings
 
 PASSWORDS = {a[0]: a[-1] for a in DEMO_ACCOUNTS}
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('login') / 'app.db'}"
-    open_store(Settings.load({"database_url": url}))
-    return url
+def filled_sample_db(filled_sample_db) -> str:
+    return filled_sample_db
 
 
 def _overview_page():
@@ -48,23 +44,23 @@ def sidebar_text(at: AppTest) -> str:
                     + [c.value for c in at.sidebar.caption] + [s.value for s in at.sidebar.success])
 
 
-def test_pages_read_without_login_and_offer_it_in_the_sidebar(sample_db, monkeypatch):
-    at = open_page(sample_db, monkeypatch)
+def test_pages_read_without_login_and_offer_it_in_the_sidebar(filled_sample_db, monkeypatch):
+    at = open_page(filled_sample_db, monkeypatch)
     assert at.title[0].value == "鼓楼区 · 总览" and at.metric  # the page is there …
     assert at.text_input(key="login_username") is not None  # … with the login form folded in the sidebar
     assert "演示账号" in sidebar_text(at)  # demo accounts with published passwords are named
 
 
-def test_a_login_reaches_the_page_and_a_wrong_password_does_not(sample_db, monkeypatch):
-    at = log_in(open_page(sample_db, monkeypatch), "dongjie", "not-the-password")
+def test_a_login_reaches_the_page_and_a_wrong_password_does_not(filled_sample_db, monkeypatch):
+    at = log_in(open_page(filled_sample_db, monkeypatch), "dongjie", "not-the-password")
     assert "用户名或密码错误" in " ".join(e.value for e in at.sidebar.error)
     at = log_in(at, "dongjie", PASSWORDS["dongjie"])
     assert "东街街道" in sidebar_text(at)
     assert any(b.label == "退出登录" for b in at.sidebar.button)
 
 
-def test_login_first_mode_shows_nothing_before_the_login(sample_db, monkeypatch):
-    at = open_page(sample_db, monkeypatch, anonymous_read="false")
+def test_login_first_mode_shows_nothing_before_the_login(filled_sample_db, monkeypatch):
+    at = open_page(filled_sample_db, monkeypatch, anonymous_read="false")
     assert not at.metric and "请先登录" in " ".join(i.value for i in at.info)
     at = log_in(at, "junmen", PASSWORDS["junmen"])
     assert at.title[0].value == "鼓楼区 · 总览" and at.metric

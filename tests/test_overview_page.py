@@ -13,8 +13,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
-from data.store import open_store
-from geo.settings import Settings
 from tests.conftest import skip_or_fail
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -23,10 +21,8 @@ DONGJIE_COMMUNITIES = ("军门社区", "大根社区", "旗讯口社区", "竹�
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('overview') / 'app.db'}"
-    open_store(Settings.load({"database_url": url}))
-    return url
+def filled_sample_db(filled_sample_db) -> str:
+    return filled_sample_db
 
 
 def _overview_page():
@@ -63,25 +59,25 @@ def briefing_for(url: str, monkeypatch, scope: str, indicator: str = "renovated_
     return make_briefing(ctx, indicator, True)
 
 
-def test_the_landing_page_is_the_overview(sample_db, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", sample_db)
+def test_the_landing_page_is_the_overview(filled_sample_db, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", filled_sample_db)
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "鼓楼区 · 总览"
     shown = {m.label: m.value for m in at.metric}
-    with create_engine(sample_db).connect() as conn:
+    with create_engine(filled_sample_db).connect() as conn:
         planned, done = conn.execute(text(
             "SELECT count(*), sum(status IN ('completed', 'managed')) FROM compounds WHERE plan_year = 2026")).one()
     assert shown["2026年改造计划完工"] == f"{done}/{planned} 个小区"
     assert shown["户数"] == "257,000" and shown["超期未结"] == "35"
 
 
-def test_alerts_link_to_the_page_and_scope_that_explain_them(sample_db, monkeypatch):
-    at = open_overview(sample_db, monkeypatch)
+def test_alerts_link_to_the_page_and_scope_that_explain_them(filled_sample_db, monkeypatch):
+    at = open_overview(filled_sample_db, monkeypatch)
     links = [p.proto for p in at.get("page_link")]
     overdue = [p for p in links if p.page == "disputes" and "超期未结纠纷" in p.label]
     vacant = [p for p in links if p.page == "coverage" and "没有专职网格员" in p.label]
-    with create_engine(sample_db).connect() as conn:
+    with create_engine(filled_sample_db).connect() as conn:
         vacancies = dict(conn.execute(text(
             "SELECT street_code, count(*) FROM grids WHERE worker IS NULL GROUP BY street_code")).all())
     assert {re.search(r"scope=(\d+)", p.query_string).group(1) for p in vacant} == set(vacancies)
@@ -99,8 +95,8 @@ def test_alerts_link_to_the_page_and_scope_that_explain_them(sample_db, monkeypa
     assert {m.label: m.value for m in page.metric}["超期未结"] == count
 
 
-def test_drilling_down_ranks_the_communities_per_theme(sample_db, monkeypatch):
-    at = open_overview(sample_db, monkeypatch, DONGJIE)
+def test_drilling_down_ranks_the_communities_per_theme(filled_sample_db, monkeypatch):
+    at = open_overview(filled_sample_db, monkeypatch, DONGJIE)
     assert at.title[0].value == "东街街道 · 总览"
     tables = [df.value for df in at.dataframe]
     assert len(tables) == 4 and all(sorted(t["name"]) == sorted(DONGJIE_COMMUNITIES) for t in tables)
@@ -108,11 +104,11 @@ def test_drilling_down_ranks_the_communities_per_theme(sample_db, monkeypatch):
     assert reno["renovated_share"].is_monotonic_decreasing and reno["rank"].iloc[0] == 1
 
 
-def test_briefing_pdf_for_dongjie_holds_name_kpis_and_map(sample_db, monkeypatch, tmp_path):
+def test_briefing_pdf_for_dongjie_holds_name_kpis_and_map(filled_sample_db, monkeypatch, tmp_path):
     from data.briefing import briefing_pdf
 
-    page = {m.label: m.value for m in open_overview(sample_db, monkeypatch, DONGJIE).metric}
-    b = briefing_for(sample_db, monkeypatch, DONGJIE)
+    page = {m.label: m.value for m in open_overview(filled_sample_db, monkeypatch, DONGJIE).metric}
+    b = briefing_for(filled_sample_db, monkeypatch, DONGJIE)
     pdf = briefing_pdf(b)
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     first = reader.pages[0].extract_text()
@@ -138,10 +134,10 @@ def test_briefing_pdf_for_dongjie_holds_name_kpis_and_map(sample_db, monkeypatch
     assert png.stat().st_size > 20_000
 
 
-def test_district_pdf_has_every_sub_district_on_the_map(sample_db, monkeypatch):
+def test_district_pdf_has_every_sub_district_on_the_map(filled_sample_db, monkeypatch):
     from data.briefing import briefing_pdf
 
-    b = briefing_for(sample_db, monkeypatch, "", indicator="disputes_per_1000")
+    b = briefing_for(filled_sample_db, monkeypatch, "", indicator="disputes_per_1000")
     reader = pypdf.PdfReader(io.BytesIO(briefing_pdf(b)))
     text_all = "".join(p.extract_text() for p in reader.pages)
     assert len(reader.pages) >= 2
@@ -149,12 +145,12 @@ def test_district_pdf_has_every_sub_district_on_the_map(sample_db, monkeypatch):
     assert "每千户纠纷数" in text_all and "分主题排名" in text_all and "近12个月矛盾纠纷" in text_all
 
 
-def test_workbook_figures_equal_the_page(sample_db, monkeypatch):
+def test_workbook_figures_equal_the_page(filled_sample_db, monkeypatch):
     from data.briefing import briefing_xlsx
 
-    at = open_overview(sample_db, monkeypatch, DONGJIE)
+    at = open_overview(filled_sample_db, monkeypatch, DONGJIE)
     page = {m.label: m.value for m in at.metric}
-    wb = openpyxl.load_workbook(io.BytesIO(briefing_xlsx(briefing_for(sample_db, monkeypatch, DONGJIE))))
+    wb = openpyxl.load_workbook(io.BytesIO(briefing_xlsx(briefing_for(filled_sample_db, monkeypatch, DONGJIE))))
     assert wb.sheetnames == ["说明", "核心指标", "排名-网格与力量", "排名-老旧小区改造", "排名-服务覆盖",
                              "排名-矛盾纠纷", "预警", "月度纠纷", "地图指标"]
     rows = list(wb["核心指标"].iter_rows(min_row=2, values_only=True))
@@ -168,13 +164,13 @@ def test_workbook_figures_equal_the_page(sample_db, monkeypatch):
     assert [r[header.index("改造完成率")] for r in body] == pytest.approx(page_reno["renovated_share"].tolist())
 
 
-def test_big_screen_is_reached_by_url_and_pins_a_theme(sample_db, monkeypatch):
-    at = open_overview(sample_db, monkeypatch, "", screen="big", theme="disputes", rotate="7")
+def test_big_screen_is_reached_by_url_and_pins_a_theme(filled_sample_db, monkeypatch):
+    at = open_overview(filled_sample_db, monkeypatch, "", screen="big", theme="disputes", rotate="7")
     html = " ".join(h.proto.body for h in at.get("html"))
     assert "鼓楼区 · 社区治理态势" in html and 'class="on">● 矛盾纠纷' in html
     assert "超期未结" in html and "35" in html
     assert not at.sidebar.selectbox  # no controls on the wall
-    normal = open_overview(sample_db, monkeypatch, "")
+    normal = open_overview(filled_sample_db, monkeypatch, "")
     assert normal.sidebar.selectbox
 
 
@@ -190,7 +186,7 @@ def test_big_screen_rotates_through_the_themes(monkeypatch):
     assert bigscreen.current_theme(20, now=85).key == THEMES[0].key
 
 
-def test_big_screen_reloads_when_the_data_changed_after_the_refresh_interval(sample_db, monkeypatch):
+def test_big_screen_reloads_when_the_data_changed_after_the_refresh_interval(filled_sample_db, monkeypatch):
     import streamlit as st
 
     from dashboard.context import _open
@@ -198,7 +194,7 @@ def test_big_screen_reloads_when_the_data_changed_after_the_refresh_interval(sam
     from data.store import audit, data_version, engine_for
     from geo.settings import get_settings
 
-    monkeypatch.setenv("DATABASE_URL", sample_db)  # the last test of the module: it changes the data
+    monkeypatch.setenv("DATABASE_URL", filled_sample_db)  # the last test of the module: it changes the data
     ctx, s = type("Ctx", (), {})(), get_settings()
     ctx.settings, ctx.version = s, data_version(_open(s.db_url, s))
     reloads = []
@@ -207,7 +203,7 @@ def test_big_screen_reloads_when_the_data_changed_after_the_refresh_interval(sam
     monkeypatch.setattr(st, "session_state", state)
     bigscreen._reload_if_changed(ctx, refresh=60)  # interval over, same data: no reload
     assert reloads == [] and state["bs_checked"] > 0
-    with engine_for(sample_db).begin() as conn:
+    with engine_for(filled_sample_db).begin() as conn:
         audit(conn, "测试", "update", "compounds", "x", None, {"note": "新数据"})
     bigscreen._reload_if_changed(ctx, refresh=60)  # new data, but the interval has not passed
     assert reloads == []
