@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from data import schema
 from geo.ingest_fields import LAYER_FIELDS, LAYER_LABELS
 from geo.lifecycle import DISTRICT_TZ
+from geo.vocab import Role
 
 ACTION_LABELS: dict[str, str] = {
     "insert": "新增", "update": "修改", "delete": "删除", "import": "导入", "sample": "生成示例数据",
@@ -98,14 +99,21 @@ def _label(key: str, table: str) -> str:
     return fields.get(key, KEY_LABELS.get(key, key))
 
 
-def _value(key: str, value) -> str:
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "layer": TABLE_LABELS, "role": Role.labels(), "method": {"password": "密码", "oidc": "统一身份认证"},
+}
+"""Per key: stored value -> Chinese label."""
+
+
+def _value(key: str, value, table: str = "") -> str:
+    """A stored value in words: 是/否, enum labels of the table's fields, roles, layers."""
     if value is None or value == "":
         return "（空）"
     if isinstance(value, bool):
         return "是" if value else "否"
-    if key == "layer":
-        return TABLE_LABELS.get(str(value), str(value))
-    return str(value)
+    vocab = next((s.vocab for s in LAYER_FIELDS.get(table, ()) if s.name == key and s.vocab is not None), None)
+    labels = vocab.labels() if vocab is not None else VALUE_LABELS.get(key, {})
+    return labels.get(str(value), str(value))
 
 
 def change_text(before, after, table: str = "") -> str:
@@ -114,14 +122,17 @@ def change_text(before, after, table: str = "") -> str:
     if old is not None and new is not None:
         keys = [k for k in new if k not in HIDDEN_KEYS and old.get(k) != new.get(k)]
         keys += [k for k in old if k not in new and k not in HIDDEN_KEYS]
-        return "；".join(f"{_label(k, table)}：{_value(k, old.get(k))} → {_value(k, new.get(k))}" for k in keys)
+        return "；".join(f"{_label(k, table)}：{_value(k, old.get(k), table)} → {_value(k, new.get(k), table)}" for k in keys)
     shown = new if new is not None else old or {}
     prefix = "" if new is not None else "删除前："
-    return prefix + "；".join(f"{_label(k, table)}：{_value(k, v)}" for k, v in shown.items() if k not in HIDDEN_KEYS)
+    return prefix + "；".join(f"{_label(k, table)}：{_value(k, v, table)}" for k, v in shown.items() if k not in HIDDEN_KEYS)
 
 
-def _beijing(value) -> str:
-    """A stored UTC time as ``YYYY-MM-DD HH:MM:SS`` in Beijing time (naive values are UTC, as SQLite returns them)."""
+def beijing_text(value) -> str:
+    """A stored UTC time as ``YYYY-MM-DD HH:MM:SS`` in Beijing time (naive values are UTC, as SQLite returns
+    them); "" for none."""
+    if value is None or pd.isna(value):
+        return ""
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp
     return stamp.tz_convert(DISTRICT_TZ).strftime("%Y-%m-%d %H:%M:%S")
@@ -132,7 +143,7 @@ def readable_audit(frame: pd.DataFrame) -> pd.DataFrame:
     columns = ["编号", "时间（北京）", "账号", "操作", "数据表", "记录", "变更内容"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    rows = [[int(r.id), _beijing(r.at), r.actor, ACTION_LABELS.get(r.action, r.action),
-             TABLE_LABELS.get(r.table_name, r.table_name), r.record_code or "",
+    rows = [[int(r.id), beijing_text(r.at), r.actor, ACTION_LABELS.get(r.action, r.action),
+             TABLE_LABELS.get(r.table_name, r.table_name), "" if pd.isna(r.record_code) else r.record_code,
              change_text(r.before, r.after, r.table_name)] for r in frame.itertuples(index=False)]
     return pd.DataFrame(rows, columns=columns)

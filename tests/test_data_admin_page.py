@@ -217,7 +217,7 @@ def test_the_audit_log_shows_the_import_to_admin_and_own_entries_to_others(db_ur
 
 def test_change_text_reads_before_and_after():
     assert change_text('{"status": "planned"}', '{"status": "under_way"}', "compounds") == \
-        "改造状态：planned → under_way"
+        "改造状态：已纳入计划 → 施工中"
     assert change_text(None, '{"file": "a.csv", "inserted": 2}', "compounds") == "文件：a.csv；新增：2"
     frame = pd.DataFrame([{"id": 1, "at": datetime(2026, 11, 28, 16, 30, tzinfo=UTC), "actor": "a",
                            "action": "login", "table_name": "accounts", "record_code": "a", "before": None,

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.context import PageContext, engine
 from data.accounts import MIN_PASSWORD_LENGTH, create_account, deactivate, list_accounts, reset_password
+from data.audit_query import beijing_text
 from geo.access import Account
 from geo.errors import GuloError, PermissionDenied
 from geo.scope import DISTRICT, Scope
@@ -17,13 +18,16 @@ from geo.vocab import Role
 
 NOTICE_KEY = "acc_notice"
 HEADERS = {"username": "用户名", "display_name": "显示名", "role_label": "角色", "scope": "辖区", "active": "启用",
-           "must_change_password": "须改密码", "is_demo": "演示账号", "last_login_at": "最近登录", "locked_until": "锁定至"}
+           "must_change_password": "须改密码", "is_demo": "演示账号", "last_login_at": "最近登录（北京时间）",
+           "locked_until": "锁定至"}
 
 
 def account_table(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
     """The accounts with Chinese headers and scope names."""
     out = frame.copy()
-    out["scope"] = [ctx.units.names.get(c or "", c) if c else "全区" for c in out["scope_code"]]
+    out["scope"] = ["全区" if pd.isna(c) or not c else ctx.units.names.get(c, c) for c in out["scope_code"]]
+    for col in ("last_login_at", "locked_until"):
+        out[col] = out[col].map(beijing_text)
     return out[list(HEADERS)].rename(columns=HEADERS)
 
 
@@ -98,11 +102,11 @@ def accounts_view(ctx: PageContext, account: Account | None) -> None:
         frame = list_accounts(engine(ctx), account)
     except PermissionDenied:
         st.info(f"只有{Role.DISTRICT.label}可以管理账号。" + ("请先在左侧边栏登录。" if account is None else
-                f"当前账号“{account.username}”是{account.role.label}（{account.where}）。"), icon="🔒")
+                f"当前账号“{account.username}”是{account.role.label}（{account.where}）。"), icon=":material/lock:")
         return
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.success(notice, icon="✅")
+        st.success(notice, icon=":material/check_circle:")
     st.dataframe(account_table(ctx, frame), hide_index=True, width="stretch", key="acc_table")
     st.caption(f"共 {len(frame)} 个账号；账号的每次创建、重置和停用都记入操作日志。")
     left, right = st.columns(2, gap="large")

@@ -47,7 +47,8 @@ def _span(value) -> tuple[date | None, date | None]:
 def audit_view(ctx: PageContext, account: Account | None) -> None:
     """The log for the district role; an account's own entries for the others; a notice when logged out."""
     if account is None:
-        st.info("请先在左侧边栏登录。区级管理员可查看和导出全部操作日志；其他账号只能查看本人的操作记录。", icon="🔒")
+        st.info("请先在左侧边栏登录。区级管理员可查看和导出全部操作日志；其他账号只能查看本人的操作记录。",
+                icon=":material/lock:")
         return
     admin = account.role is Role.DISTRICT
     if not admin:

@@ -16,7 +16,7 @@ from dashboard.data_admin import importing as imp
 from data.ingest import ImportPreview
 from geo.access import Account
 from geo.errors import DataValidationError, GuloError, PermissionDenied
-from geo.ingest_crs import CRS_CHOICES, crs_label
+from geo.ingest_crs import CRS_CHOICES
 from geo.ingest_fields import LAYER_LABELS
 
 UPLOAD_KEY = "data_admin_upload"
@@ -86,9 +86,8 @@ def _show_preview(preview: ImportPreview, account: Account | None) -> None:
     cols[1].metric("更新", f"{preview.updates}")
     cols[2].metric("问题", f"{len(p.problems)}")
     cols[3].metric("修复几何", f"{len(p.repairs)}")
-    st.caption(f"编码：{preview.source.encoding or '—'}　坐标系：{crs_label(p.crs_key)}（{p.crs_note}）")
     if p.shift is not None:
-        st.warning(p.shift.message, icon="📍")
+        st.warning(p.shift.message, icon=":material/location_on:")
     if not preview.ok:
         st.markdown(f"**问题清单（共 {len(p.problems)} 个，全部列出；修改文件或映射后重新上传）**")
         st.dataframe(preview.problems, hide_index=True, width="stretch", key="imp_problems")
@@ -98,7 +97,7 @@ def _show_preview(preview: ImportPreview, account: Account | None) -> None:
     outside = imp.scope_hint(preview, account)
     if outside:
         st.warning(f"提示：有 {len(outside)} 个区划不在您的辖区（{account.where}）内，确认导入时将被拒绝："
-                   + "、".join(c or "（无区划）" for c in outside[:10]), icon="🔒")
+                   + "、".join(c or "（无区划）" for c in outside[:10]), icon=":material/lock:")
     head = imp.preview_table(preview)
     if not head.empty:
         st.markdown(f"**前 {len(head)} 行预览（已换算为 WGS84）**")
@@ -109,6 +108,8 @@ def _confirm(ctx: PageContext, preview: ImportPreview, account: Account | None) 
     """确认导入 (enabled for a clean preview and a logged-in account); writes with a progress bar."""
     if account is None:
         st.caption("确认导入需要登录：请在左侧边栏登录（预览和校验无需登录）。")
+    if not preview.ok:
+        st.caption("文件中还有问题，不能导入：请按问题清单修改文件（或调整列映射、编码、坐标系）后重新上传。")
     if not st.button("确认导入", type="primary", key="imp_confirm", disabled=not (preview.ok and account)):
         return
     bar = st.progress(0.0, text="正在写入…")
@@ -133,7 +134,7 @@ def import_view(ctx: PageContext, account: Account | None) -> None:
     """The whole 导入 view."""
     done = st.session_state.pop(RESULT_KEY, None)
     if done:
-        st.success(done, icon="✅")
+        st.success(done, icon=":material/check_circle:")
     layers = list(LAYER_LABELS)
     layer = st.selectbox("导入到图层", layers, index=layers.index("compounds"), format_func=LAYER_LABELS.get,
                          key="imp_layer")

@@ -119,7 +119,11 @@ def preview_table(preview: ImportPreview, rows: int = PREVIEW_ROWS) -> pd.DataFr
     if head.empty:
         return pd.DataFrame()
     shown = display_frame(head, preview.layer, coordinates="lonlat" if head.geom_type.eq("Point").all() else "none")
-    return pd.DataFrame(shown.drop(columns=shown.geometry.name))
+    table = pd.DataFrame(shown.drop(columns=shown.geometry.name))
+    for col in table.columns:  # blank text cells read better than None
+        if not pd.api.types.is_numeric_dtype(table[col]) and table[col].dropna().map(type).eq(str).all():
+            table[col] = table[col].astype(object).where(table[col].notna(), "")
+    return table
 
 
 def commit(engine: Engine, preview: ImportPreview, account: Account | None,

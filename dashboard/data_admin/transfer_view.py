@@ -32,6 +32,7 @@ def export_view(ctx: PageContext) -> None:
     fmt = c2.selectbox("格式", list(EXPORT_FORMATS), format_func=FORMAT_LABELS.get, key="exp_format")
     crs = c3.radio("坐标系", list(EXPORT_CRS), format_func=CRS_LABELS.get, key="exp_crs", horizontal=True)
     name = export_filename(layer, ctx.scope, fmt, crs)
+    st.caption(f"{where}共有{LAYER_LABELS[layer]} {len(ctx.layer(layer))} 条。")
     data = exporter(engine(ctx), layer, ctx.scope, fmt, crs)
     st.download_button(f"下载 {name}", data, file_name=name, mime=EXPORT_FORMATS[fmt][1],
                        key="exp_download", type="primary", icon=":material/download:", on_click="ignore")
