@@ -223,3 +223,12 @@ def test_change_text_reads_before_and_after():
                            "action": "login", "table_name": "accounts", "record_code": "a", "before": None,
                            "after": '{"method": "password"}'}])
     assert readable_audit(frame).iloc[0]["时间（北京）"] == "2026-11-29 00:30:00"
+
+
+def test_a_hidden_gcj02_offset_is_reported_and_one_click_revalidates_as_gcj02(db_url):
+    csv = export_layer(engine_for(db_url), "compounds", Scope(JUNMEN), "csv", "gcj02")
+    at = open_page("导入", "junmen", ("gcj.csv", csv), db_url)
+    assert "坐标整体偏移" in " ".join(w.value for w in at.warning) and confirm(at).disabled
+    at.button(key="imp_use_shift").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert metrics(at)["问题"] == "0" and not confirm(at).disabled

@@ -16,7 +16,7 @@ from dashboard.data_admin import importing as imp
 from data.ingest import ImportPreview
 from geo.access import Account
 from geo.errors import DataValidationError, GuloError, PermissionDenied
-from geo.ingest_crs import CRS_CHOICES
+from geo.ingest_crs import CRS_CHOICES, crs_label
 from geo.ingest_fields import LAYER_LABELS
 
 UPLOAD_KEY = "data_admin_upload"
@@ -62,7 +62,7 @@ def _read_options(layer: str, filename: str, data: bytes) -> imp.ImportOptions:
 
 def _mapping(options: imp.ImportOptions, filename: str, data: bytes) -> imp.ImportOptions:
     """The mapping editor (source column → field, prefilled with the guess); the options with its result."""
-    columns = imp.source_columns(data, filename, options)
+    columns = imp.cached_columns(data, filename, options, st.session_state)
     labels = imp.field_labels(options.layer)
     choices = [imp.SKIP, *labels.values()]
     by_label = {v: k for k, v in labels.items()}
@@ -77,6 +77,11 @@ def _mapping(options: imp.ImportOptions, filename: str, data: bytes) -> imp.Impo
     return imp.ImportOptions(options.layer, options.encoding, options.crs, options.sheet, options.repair, pairs)
 
 
+def _use_crs(key: str) -> None:
+    """Choose the coordinate system the shift check found (the next run re-validates with it)."""
+    st.session_state["imp_crs"] = key
+
+
 def _show_preview(preview: ImportPreview, account: Account | None) -> None:
     """Summary, counts, encoding and CRS, problems (all of them), repairs and the first rows."""
     (st.success if preview.ok else st.error)(preview.summary)
@@ -88,6 +93,7 @@ def _show_preview(preview: ImportPreview, account: Account | None) -> None:
     cols[3].metric("修复几何", f"{len(p.repairs)}")
     if p.shift is not None:
         st.warning(p.shift.message, icon=":material/location_on:")
+        st.button(f"改按 {crs_label(p.shift.key)} 重新校验", key="imp_use_shift", on_click=_use_crs, args=(p.shift.key,))
     if not preview.ok:
         st.markdown(f"**问题清单（共 {len(p.problems)} 个，全部列出；修改文件或映射后重新上传）**")
         st.dataframe(preview.problems, hide_index=True, width="stretch", key="imp_problems")

@@ -23,6 +23,7 @@ SKIP = "-"
 AUTO = "自动"
 ENCODINGS = (AUTO, "UTF-8", "GBK", "GB18030")
 CACHE_KEY = "data_admin_preview"
+COLUMNS_KEY = "data_admin_columns"
 PREVIEW_ROWS = 20
 
 
@@ -59,6 +60,16 @@ def source_columns(data: bytes, filename: str, options: ImportOptions) -> list[s
     """The file's column headers as read with ``options`` (DataValidationError when unreadable)."""
     src = read_source(data, filename, options.layer, encoding=options.encoding, sheet=options.sheet)
     return [str(c) for c in src.columns]
+
+
+def cached_columns(data: bytes, filename: str, options: ImportOptions, cache: MutableMapping) -> list[str]:
+    """``source_columns``, kept for the latest file and reading options (an Excel file is not re-opened per rerun)."""
+    key = f"{digest(data)}|{filename}|{options.layer}|{options.encoding}|{options.sheet}"
+    held = cache.get(COLUMNS_KEY)
+    if held is None or held[0] != key:
+        held = (key, source_columns(data, filename, options))
+        cache[COLUMNS_KEY] = held
+    return list(held[1])
 
 
 def default_mapping(columns: list[str], layer: str) -> list[tuple[str, str]]:
