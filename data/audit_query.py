@@ -95,6 +95,7 @@ def _load(text) -> dict | None:
 
 
 def _label(key: str, table: str) -> str:
+    """A stored key in words: the table's field label, else a known log key, else the key itself."""
     fields = {s.name: s.label for s in LAYER_FIELDS.get(table, ())}
     return fields.get(key, KEY_LABELS.get(key, key))
 

@@ -15,6 +15,7 @@ VIEWS = ("导入", "导出", "模板", "操作日志", "账号")  # only the cho
 
 
 def render() -> None:
+    """The page: shared setup (login in the sidebar), then the chosen view only."""
     ctx = setup_page()
     selectors(ctx)
     account = current_account()
