@@ -68,7 +68,7 @@ def _header(load: tuple, minutes: float) -> list[str]:
 
 
 def pages_table(results: list[Result]) -> list[str]:
-    """Server seconds of every page: first run on empty caches / warm rerun (median of three) on the app's caches."""
+    """Server seconds of every page: first run on empty caches / warm rerun on the app's caches."""
     names = list(PAGES)
     lines = ["## Server time per page (seconds: first run on empty caches / warm rerun on the app's caches)", "",
              "| scale | backend | records | disputes | load s | " + " | ".join(PAGES[n] for n in names)
@@ -132,9 +132,9 @@ def notes_section(naive: dict[int, dict], notes: list[str]) -> list[str]:
     lines = ["## How it was measured", "",
              "- Server time: the entry script `streamlit_app.py` in `streamlit.testing.v1.AppTest`, one page at a time "
              "(district scope unless said), the app's modules imported beforehand. First = caches emptied before the run, as on "
-             "a freshly started server; warm = "
-             "median of three reruns of the same session on the app's own caches (a widget click). Peak RSS is the "
-             "maximum of that process (it ran all pages).",
+             "a freshly started server; warm = the faster of two reruns of the same session on the app's own caches "
+             "(what a widget click costs). 态势图 at a community (军门社区) runs after the district pages, on the caches "
+             "they left, as a user drilling in. Peak RSS is the maximum of that process (it ran all pages).",
              "- Map payload: the bytes st_folium hands to the browser for the 态势图 map (district scope, and 军门社区), "
              "Leaflet itself served as static files, as in the app.",
              "- Draw: `streamlit run` on the same database in Chromium (no internet); the page is opened once to warm the "

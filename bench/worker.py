@@ -4,7 +4,8 @@ Jobs (each prints one JSON object on its last stdout line):
 
 ``load``   write ``scaled_sample(scale)`` into an empty database (migrate + write_frames); seconds, counts.
 ``pages``  every page of the app in AppTest at district scope (first run on cold caches, warm reruns),
-           the situation page at one community, map payloads, and the process's peak RSS.
+           then the situation page at one community (caches as the district pages left them), map
+           payloads, and the process's peak RSS.
 ``naive``  the naive baseline read from the database and built at district and community scope,
            its HTML sizes, its server seconds, its peak RSS and (``--browser``) its draw time.
 """
@@ -51,7 +52,7 @@ def pages(db_url: str) -> dict:
 
     import_app()
     out: dict = {"pages": {page: page_times(page) for page in PAGES}}
-    out["community"] = page_times("situation", COMMUNITY)
+    out["community"] = page_times("situation", COMMUNITY, cold=False)  # a user drilling in on a running server
     out["rss_mb"] = peak_rss_mb()
     return out
 
