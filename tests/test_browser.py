@@ -213,3 +213,49 @@ def test_big_screen_at_1920_by_1080_is_dark_and_rotates(app_url):
         assert page.locator(".bs-dots span.on").inner_text() != first
         assert external == [], f"requests to other hosts: {external[:5]}"
         assert not page.locator("[data-testid='stException']").count()
+
+
+def test_data_management_import_in_the_browser(app_url, tmp_path):
+    """Log in as 东街街道, upload a ledger with a bad row (report, nothing to confirm), then a clean one (imported)."""
+    import io
+
+    import pandas as pd
+
+    from data.exchange import export_layer
+    from data.store import engine_for
+    from geo.scope import Scope
+
+    engine = engine_for(app_url_db(app_url))
+    with browser_page(1600, 1400) as (page, external):
+        page.goto(app_url + "/data", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="鼓楼区 · 数据管理").wait_for(timeout=90_000)  # the sample is in
+        table = pd.read_csv(io.BytesIO(export_layer(engine, "compounds", Scope(JUNMEN), "csv")),
+                            encoding="utf-8-sig", dtype=str)
+        table.loc[0, "小区名称"] = "浏览器导入测试小区"
+        good, bad = tmp_path / "军门台账.csv", tmp_path / "军门台账-有错.csv"
+        table.to_csv(good, index=False)
+        table.assign(户数=["-5"] + list(table["户数"][1:])).to_csv(bad, index=False)
+        page.get_by_text("登录（修改数据需登录）").click()
+        page.get_by_label("用户名").fill("dongjie")
+        page.get_by_label("密码").fill("demo-dongjie-2026")
+        page.get_by_role("button", name="登录").click()
+        page.get_by_text("当前用户").first.wait_for(timeout=60_000)
+        page.locator("input[type='file']").set_input_files(str(bad))
+        page.get_by_text("问题清单（共 1 个").wait_for(timeout=60_000)  # the report, before anything is written
+        wait_idle(page)
+        problems = page.locator("[data-testid='stMetric']").filter(has_text="问题")
+        assert problems.locator("[data-testid='stMetricValue']").inner_text() == "1"
+        assert page.get_by_role("button", name="确认导入").is_disabled()
+        screenshot(page, "data-import-report.png")
+        page.locator("input[type='file']").set_input_files(str(good))
+        wait_idle(page)
+        confirm = page.get_by_role("button", name="确认导入")
+        confirm.wait_for(timeout=60_000)
+        page.wait_for_function("![...document.querySelectorAll('button')].find(b => b.innerText.includes('确认导入')).disabled",
+                               timeout=60_000)
+        confirm.click()
+        page.get_by_text("导入完成").first.wait_for(timeout=60_000)
+        screenshot(page, "data-import-done.png")
+        assert external == []
+    names = pd.read_csv(io.BytesIO(export_layer(engine, "compounds", Scope(JUNMEN), "csv")), encoding="utf-8-sig")
+    assert "浏览器导入测试小区" in set(names["小区名称"])
