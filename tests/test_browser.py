@@ -251,8 +251,9 @@ def test_data_management_import_in_the_browser(app_url, tmp_path):
         wait_idle(page)
         confirm = page.get_by_role("button", name="确认导入")
         confirm.wait_for(timeout=60_000)
-        page.wait_for_function("![...document.querySelectorAll('button')].find(b => b.innerText.includes('确认导入')).disabled",
-                               timeout=60_000)
+        page.wait_for_function("(() => { const b = [...document.querySelectorAll('button')]"
+                               ".find(b => b.innerText.includes('确认导入')); return b && !b.disabled; })()",
+                               timeout=60_000)  # the clean file's preview is in
         confirm.click()
         page.get_by_text("导入完成").first.wait_for(timeout=60_000)
         screenshot(page, "data-import-done.png")
