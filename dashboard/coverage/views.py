@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 
+import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -36,13 +37,22 @@ TOPOLOGY_HEADERS = {
 UNITS = {Level.DISTRICT: "communities", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
-def _map(ctx: PageContext, frames: dict, key: str, **options) -> None:
-    """Draw ``frames`` (registry layers) on a map fitted to the scope's unit polygons."""
-    serve_assets()
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={PageContext: lambda c: (
+    c.settings.db_url, c.version, c.scope.code)})
+def _built_map(ctx: PageContext, key: str, inputs: tuple, _frames: dict, options: tuple) -> folium.Map:
+    """The folium map of ``_frames``, cached per (data version, scope, map, ``inputs`` that made the frames)."""
     bounds = ctx.layer(UNITS[ctx.scope.level]).total_bounds
     m = build_map(bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode), prefix=STATIC_PREFIX,
                   settings=ctx.settings)
-    add_layers(m, frames, list(frames), level=ctx.scope.level.value, **options)
+    add_layers(m, _frames, list(_frames), level=ctx.scope.level.value, **dict(options))
+    return m
+
+
+def _map(ctx: PageContext, frames: dict, key: str, inputs: tuple = (), **options) -> None:
+    """Draw ``frames`` (registry layers) on a map fitted to the scope's unit polygons; ``inputs`` are the
+    choices the frames were computed from (the map is rebuilt only when they or the data change)."""
+    serve_assets()
+    m = _built_map(ctx, key, inputs, frames, tuple(sorted(options.items())))
     st_folium(copy.deepcopy(m), height=560, use_container_width=True, returned_objects=[],
               key=f"{key}_{ctx.scope.code or 'district'}")
 
@@ -129,7 +139,7 @@ def coverage_view(ctx: PageContext) -> pd.DataFrame:
         units = ctx.layer(UNITS[ctx.scope.level])
         gaps = gap_areas(units, stations, gap_kind, metres, detour)
         _map(ctx, {"gaps": gaps, UNITS[ctx.scope.level]: units, "stations": stations[stations["kind"] == gap_kind]},
-             "gap_map")
+             "gap_map", inputs=(gap_kind, metres, detour))
     with right:
         st.markdown(f"**步行 {metres} 米内缺少所选站点的老旧小区（{len(listed)} 个，{int(listed['户数'].sum()):,} 户）**")
         st.dataframe(listed, hide_index=True, width="stretch", height=min(38 + 35 * len(listed), 520))
@@ -164,6 +174,7 @@ def sites_view(ctx: PageContext) -> None:
 
 
 def export_button(sheets: dict[str, pd.DataFrame], scope_name: str) -> None:
-    st.download_button(f"下载 Excel（{'、'.join(sheets)}）", to_xlsx(sheets), file_name=f"网格与服务覆盖_{scope_name}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="cov_xlsx")
+    st.download_button(f"下载 Excel（{'、'.join(sheets)}）", lambda: to_xlsx(sheets),  # made when clicked
+                       file_name=f"网格与服务覆盖_{scope_name}.xlsx", key="cov_xlsx", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -113,6 +113,6 @@ def render() -> None:
     table = case_table(in_period, ctx.units.names, ctx.as_of, ctx.settings.overdue_days)
     st.markdown(f"**案件清单（{len(table)} 件，本期受理及仍在办理的案件）**")
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
-    st.download_button("下载 Excel（案件清单）", to_xlsx({"案件清单": table, "重复发生地址": repeats}),
-                       file_name=f"矛盾纠纷_{ctx.units.name(ctx.scope)}.xlsx", key="dispute_xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.download_button("下载 Excel（案件清单）", lambda: to_xlsx({"案件清单": table, "重复发生地址": repeats}),
+                       file_name=f"矛盾纠纷_{ctx.units.name(ctx.scope)}.xlsx", key="dispute_xlsx", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # made when clicked
