@@ -8,40 +8,13 @@ until it has loaded and shows a marker (a file is the naive map's best case: no 
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.browser import CHROME_ARGS, CHROMIUM, MAP_IFRAME, ROOT, _free_port, _wait_healthy, browser_page
+from tests.browser import CHROME_ARGS, CHROMIUM, MAP_IFRAME, app_server, browser_page
 
 SHAPE = "path.leaflet-interactive"
 TIMEOUT_MS = 180_000
-
-
-@contextlib.contextmanager
-def app_server(db_url: str, workdir: Path, timeout: float = 300):
-    """``streamlit run streamlit_app.py`` on ``db_url`` (loopback only); yields (base URL, server pid)."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "HOME": str(workdir)}
-    log_path = workdir / "streamlit.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            _wait_healthy(proc, port, timeout, log_path)
-            yield f"http://127.0.0.1:{port}", proc.pid
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(10)
 
 
 def _open_map(page, url: str) -> tuple[float, float]:
@@ -57,7 +30,7 @@ def _open_map(page, url: str) -> tuple[float, float]:
 def app_draw(db_url: str, workdir: Path, scope: str = "") -> dict:
     """Draw seconds and page-to-map seconds of the situation page's map on a warm server."""
     query = f"?scope={scope}" if scope else ""
-    with app_server(db_url, workdir) as (base, _pid), browser_page() as (page, external):
+    with app_server(db_url, workdir, timeout=300) as (base, _pid), browser_page() as (page, external):
         _open_map(page, f"{base}/situation{query}")  # fills the server's caches
         attached, shown = _open_map(page, f"{base}/situation{query}")
     if external:

@@ -77,6 +77,7 @@ class PageContext:
     period_days: int
     units: Hierarchy
     account: Account | None = None
+    sample: bool = False  # the database holds the illustrative sample district
 
     @property
     def period(self) -> Period:
@@ -138,10 +139,11 @@ def setup_page() -> PageContext:
     scope = _scope_from_url(units)
     as_of = _as_of(settings.db_url, version)
     st.sidebar.markdown(f"### {APP_TITLE}")
-    if holds_sample(engine):
+    sample = holds_sample(engine)
+    if sample:
         st.sidebar.warning(SAMPLE_NOTICE, icon="ℹ️")
     account = _login(engine, settings)
-    return PageContext(settings, version, scope, as_of, _period_days(), units, account)
+    return PageContext(settings, version, scope, as_of, _period_days(), units, account, sample)
 
 
 def _login(engine, settings: Settings) -> Account | None:

@@ -38,25 +38,33 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(db_path: Path, timeout: float = 120):
-    """`streamlit run streamlit_app.py` on a fresh SQLite database; yields the base URL."""
+def app_server(db_url: str, workdir: Path, timeout: float = 120):
+    """``streamlit run streamlit_app.py`` on ``db_url``, loopback only, its log in ``workdir``; yields
+    (base URL, server pid) and stops the server's process group afterwards."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "HOME": str(db_path.parent)}
-    log = open(db_path.parent / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_healthy(proc, port, timeout, db_path.parent / "streamlit.log")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(10)
-        log.close()
+    env = {**os.environ, "DATABASE_URL": db_url, "HOME": str(workdir)}
+    log_path = workdir / "streamlit.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _wait_healthy(proc, port, timeout, log_path)
+            yield f"http://127.0.0.1:{port}", proc.pid
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
+
+
+@contextlib.contextmanager
+def running_app(db_path: Path, timeout: float = 120):
+    """`streamlit run streamlit_app.py` on the SQLite database ``db_path`` (filled on first run); yields the base URL."""
+    with app_server(f"sqlite:///{db_path}", db_path.parent, timeout) as (url, _pid):
+        yield url
 
 
 def _wait_healthy(proc, port: int, timeout: float, log: Path) -> None:

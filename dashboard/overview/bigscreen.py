@@ -19,7 +19,7 @@ from streamlit_folium import st_folium
 from dashboard.context import PageContext, engine
 from dashboard.mapview import scope_map, serve_assets
 from dashboard.overview.brief import make_briefing
-from data.store import data_version, holds_sample
+from data.store import data_version
 from geo.briefing import THEME_BY_KEY, THEMES, Briefing, Kpi, Theme, labelled
 from geo.vocab import SAMPLE_NOTICE
 
@@ -134,7 +134,7 @@ def _reload_if_changed(ctx: PageContext, refresh: int) -> None:
 def render(ctx: PageContext) -> None:
     """The whole big screen; the theme part reruns on its own every ``rotate`` seconds."""
     rotate, refresh = _seconds(ROTATE), _seconds(REFRESH)
-    sample = holds_sample(engine(ctx))
+    sample = ctx.sample
     st.html(STYLE)
 
     @st.fragment(run_every=rotate)

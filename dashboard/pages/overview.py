@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.context import engine, setup_page
+from dashboard.context import setup_page
 from dashboard.kpi import kpi_cards
 from dashboard.mapview import INDICATORS, show_map
 from dashboard.overview import bigscreen
 from dashboard.overview.brief import make_briefing
 from dashboard.overview.panels import alerts_panel, documents, rankings_panel, trend
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
-from data.store import holds_sample
 from geo.rollup import RATIOS
 
 DEFAULT_INDICATOR = "renovated_share"
@@ -34,7 +33,7 @@ def render() -> None:
     selectors(ctx)
     period_selector(ctx)
     indicator = _indicator()
-    b = make_briefing(ctx, indicator, holds_sample(engine(ctx)))
+    b = make_briefing(ctx, indicator, ctx.sample)
     st.title(f"{b.scope_name} · 总览")
     breadcrumb(ctx)
     p = ctx.period
