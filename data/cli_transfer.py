@@ -1,7 +1,8 @@
 """CLI commands ``import``, ``export`` and ``template`` (see ``data.cli``).
 
-Exit codes of ``import``: 0 written (or a clean dry run), 1 problems found (nothing written),
-2 a project error (unreadable file, unknown layer …).
+Exit codes of ``import``: 0 written (or a clean dry run), also when only warnings (提示) were listed;
+1 problems found (nothing written); 2 a project error (unreadable file, unknown layer, data changed
+since the preview …).
 """
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ def _register_import(subparsers) -> None:
     p.add_argument("--sheet", help="工作表或图层名（默认第一个）")
     p.add_argument("--repair", action="store_true", help="用 make_valid 修复无效多边形（逐条报告）")
     p.add_argument("--no-shift-check", action="store_true", help="不检查 GCJ-02/BD-09 误作 WGS84 的偏移")
+    p.add_argument("--strict", action="store_true",
+                   help="严格模式：状态所需但缺失的开工日期、完工日期、计划年度也视为错误（默认只提示，照常导入）")
     p.add_argument("--who", default="命令行", help="操作人（记入审计日志）")
     p.set_defaults(handler=run_import)
 
@@ -103,11 +106,15 @@ def run_import(args: argparse.Namespace) -> int:
         mapping = merge_mapping(src.columns, args.layer, overrides)
     preview = preview_import(engine, Path(args.file), args.layer, mapping=mapping, encoding=args.encoding,
                              crs=args.crs, sheet=args.sheet, repair=args.repair,
-                             check_shift=not args.no_shift_check)
+                             check_shift=not args.no_shift_check, strict=args.strict)
     print(preview.summary)
+    for note in preview.notes:
+        print(f"说明：{note}")
     print("列映射：" + "、".join(f"{c}→{f}" for c, f in preview.mapping.items()))
-    if len(preview.repairs):
-        _print_report(preview.repairs, "已修复的几何：")
+    for frame, title in ((preview.skipped, "已跳过的非数据行："), (preview.repairs, "已修复的几何："),
+                         (preview.warnings, "提示（不影响导入；加 --strict 则视为错误）：")):
+        if len(frame):
+            _print_report(frame, title)
     if not preview.ok:
         _print_report(preview.problems, "问题清单（未写入任何数据）：")
         return 1
@@ -115,7 +122,8 @@ def run_import(args: argparse.Namespace) -> int:
         print("试运行：校验通过，未写入")
         return 0
     result = commit_import(engine, preview, system_operator(args.who), progress=_progress)
-    print(f"已导入：新增 {result.inserted} 条，更新 {result.updated} 条（审计日志 #{result.audit_id}）")
+    warned = f"，提示 {len(preview.warnings)} 条" if len(preview.warnings) else ""
+    print(f"已导入：新增 {result.inserted} 条，更新 {result.updated} 条{warned}（审计日志 #{result.audit_id}）")
     return 0
 
 

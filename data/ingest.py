@@ -26,7 +26,7 @@ from data.accounts import authorise_units, record_refusal
 from data.ingest_read import SourceTable, read_source
 from data.store import audit, read_layer
 from geo.access import Account
-from geo.errors import DataValidationError, PermissionDenied
+from geo.errors import ConflictError, DataValidationError, PermissionDenied
 from geo.ingest import ROW, Prepared, Reference, prepare, problems_frame, store_columns
 from geo.ingest_crs import crs_label
 from geo.ingest_fields import LAYER_LABELS, check_layer
@@ -47,6 +47,8 @@ class ImportPreview:
     prepared: Prepared
     inserts: int
     updates: int
+    existing: gpd.GeoSeries | None = None
+    """The stored geometry of the target layer by code (WGS84), as checked against."""
 
     @property
     def ok(self) -> bool:
@@ -57,6 +59,31 @@ class ImportPreview:
     def problems(self) -> pd.DataFrame:
         """The report: 行号 (the user's row; 全表 for the whole file), 字段, 值, 问题."""
         return problems_frame(self.prepared.problems)
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """提示: gaps that do not stop the import (same columns as ``problems``); empty under ``strict``."""
+        return problems_frame(self.prepared.warnings)
+
+    @property
+    def skipped(self) -> pd.DataFrame:
+        """Rows of the file that are not records (totals, notes, blank rows …), each with why (same columns)."""
+        return problems_frame(list(getattr(self.source, "skipped", [])))
+
+    @property
+    def notes(self) -> list[str]:
+        """How the file was read, in Chinese (the sheet used, a rebuilt .shx …)."""
+        return list(getattr(self.source, "notes", []))
+
+    @property
+    def matched(self) -> int:
+        """Rows without a code matched to a stored record by name (they update it)."""
+        return self.prepared.count("name")
+
+    @property
+    def new_codes(self) -> int:
+        """Rows without a code that match no stored record: each gets a new code on import."""
+        return self.prepared.count("new")
 
     @property
     def repairs(self) -> pd.DataFrame:
@@ -72,6 +99,16 @@ class ImportPreview:
         """Source column -> field, as used (guessed unless given)."""
         return self.prepared.mapping
 
+    def row_states(self) -> gpd.GeoDataFrame:
+        """One row per record of the file, for the preview map (EPSG:4326).
+
+        Columns: ``_row`` (the user's row number), ``state`` (``new``, ``update`` or ``problem``),
+        ``label`` (the record's name, else its code), ``reason`` (the row's problems joined by “；”,
+        empty unless ``problem``), ``stored_geom`` (the stored geometry of the record it updates, or
+        None), and the incoming geometry (None where the file gave none that could be read).
+        """
+        return row_states(self.prepared, self.existing)
+
     @property
     def summary(self) -> str:
         """One Chinese paragraph: file, rows, encoding, CRS, inserts/updates, problems."""
@@ -80,8 +117,12 @@ class ImportPreview:
                 f"坐标系 {crs_label(p.crs_key)}（{p.crs_note}）")
         tail = (f"将新增 {self.inserts} 条、更新 {self.updates} 条" if self.ok
                 else f"发现 {len(p.problems)} 个问题，未写入任何数据")
-        repaired = f"；修复几何 {len(p.repairs)} 处" if p.repairs else ""
-        return f"{head}；{tail}{repaired}"
+        keyed = (f"；无编码的行按社区和名称匹配到库中 {self.matched} 条，新编 {self.new_codes} 条"
+                 if self.matched or self.new_codes else "")
+        extra = "".join(f"；{text}" for n, text in ((len(p.warnings), f"提示 {len(p.warnings)} 条（不影响导入）"),
+                                                    (len(self.skipped), f"跳过非数据行 {len(self.skipped)} 处"),
+                                                    (len(p.repairs), f"修复几何 {len(p.repairs)} 处")) if n)
+        return f"{head}；{tail}{keyed}{extra}"
 
 
 @dataclass(frozen=True)
@@ -98,20 +139,28 @@ def reference(engine: Engine, layer: str, today: date | None = None) -> Referenc
     """What the store holds to validate an import of ``layer`` against (hierarchy, existing rows)."""
     names = {"streets", "communities", "grids", layer} | ({"compounds"} if layer == "disputes" else set())
     frames = {name: read_layer(engine, name) for name in names}
-    return Reference.from_frames(frames, layer, today or district_today())
+    return Reference.from_frames(frames, layer, today or district_today(), read_sequences(engine))
+
+
+def read_sequences(engine: Engine) -> dict[str, int]:
+    """Code prefix -> the highest number issued under it (see ``geo.ingest_match``)."""
+    t = schema.code_sequences
+    with engine.connect() as conn:
+        return {p: int(n) for p, n in conn.execute(select(t.c.prefix, t.c.last))}
 
 
 def preview_import(engine: Engine, source: bytes | str | Path, layer: str, filename: str | None = None, *,
                    mapping: dict[str, str] | None = None, encoding: str | None = None, crs: str | None = None,
                    sheet: str | int | None = None, repair: bool = False, check_shift: bool = True,
-                   today: date | None = None) -> ImportPreview:
+                   strict: bool = False, today: date | None = None) -> ImportPreview:
     """Read and validate ``source`` as ``layer``; nothing is written.
 
     ``source``: file bytes (then ``filename`` gives the type) or a path. ``mapping``: source
     column -> field, overriding the guess (``geo.ingest_fields.guess_mapping``). ``encoding``:
     e.g. ``gbk`` (default: detected). ``crs``: a key of ``geo.ingest_crs.CRS_CHOICES`` or
     ``EPSG:NNNN`` (default: detected). ``repair``: fix invalid polygons with make_valid.
-    ``check_shift``: report GCJ-02/BD-09 coordinates declared as WGS84. ``today``: the date rules
+    ``check_shift``: report GCJ-02/BD-09 coordinates declared as WGS84. ``strict``: the warnings
+    (a missing 开工日期/完工日期/计划年度 that the status wants) are problems too. ``today``: the date rules
     are checked against (default: today in Fuzhou). Raises DataValidationError only for a file
     that cannot be read at all; every other problem is in ``preview.problems``.
     """
@@ -119,10 +168,40 @@ def preview_import(engine: Engine, source: bytes | str | Path, layer: str, filen
     src = read_source(source, filename, layer, encoding=encoding, sheet=sheet)
     ref = reference(engine, layer, today)
     prepared = prepare(src.table, layer, ref, geometry=src.geometry, declared_crs=src.declared_crs,
-                       mapping=mapping, crs=crs, repair=repair, check_shift=check_shift)
+                       mapping=mapping, crs=crs, repair=repair, check_shift=check_shift, strict=strict)
     codes = set(prepared.frame["code"].dropna().astype(str)) if "code" in prepared.frame else set()
     updates = len(codes & set(ref.existing.index))
-    return ImportPreview(layer, src.filename, src, prepared, len(codes) - updates, updates)
+    return ImportPreview(layer, src.filename, src, prepared, len(codes) - updates, updates, ref.existing)
+
+
+def row_states(prepared: Prepared, existing: gpd.GeoSeries | None) -> gpd.GeoDataFrame:
+    """See ``ImportPreview.row_states``."""
+    frame = prepared.frame
+    reasons: dict[int, list[str]] = {}
+    for p in prepared.problems:
+        if p.row is not None:
+            reasons.setdefault(int(p.row), []).append(f"{p.field}：{p.reason}" if p.field else p.reason)
+    stored = existing[~existing.index.duplicated()] if existing is not None else pd.Series(dtype=object)
+    codes = frame["code"] if "code" in frame else pd.Series([None] * len(frame), index=frame.index)
+    labels = frame["name"] if "name" in frame else codes
+    rows, states, why, before = [], [], [], []
+    for row, code in zip(frame[ROW], codes):
+        row = int(row)
+        known = code is not None and code in stored.index
+        rows.append(row)
+        states.append("problem" if row in reasons else "update" if known else "new")
+        why.append("；".join(reasons.get(row, [])))
+        before.append(stored[code] if known else None)
+    out = pd.DataFrame({ROW: rows, "state": states, "label": [_label(v, c) for v, c in zip(labels, codes)],
+                        "reason": why, "stored_geom": pd.Series(before, dtype=object)})
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(frame.geometry.values), crs=frame.crs)
+
+
+def _label(name, code) -> str:
+    for value in (name, code):
+        if value is not None and value == value and str(value).strip():
+            return str(value)
+    return ""
 
 
 # ---------------------------------------------------------------- writing
@@ -194,6 +273,7 @@ def _write(engine: Engine, preview: ImportPreview, account: Account | None, prog
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         actor = _authorise(conn, account, preview).username
+        _claim_codes(conn, table, preview)
         before = _existing_codes(conn, table, [r["code"] for r in rows])
         stmt = _upsert(conn, table, columns + ["geom"])
         if progress:
@@ -209,6 +289,28 @@ def _write(engine: Engine, preview: ImportPreview, account: Account | None, prog
         audit(conn, actor, "import", preview.layer, None, None, after)
         audit_id = conn.execute(select(schema.audit_log.c.id).order_by(schema.audit_log.c.id.desc()).limit(1)).scalar()
     return ImportResult(preview.layer, total - updated, updated, int(audit_id))
+
+
+def _claim_codes(conn: Connection, table, preview: ImportPreview) -> None:
+    """Check that the codes issued in the preview are still free, and record them in the sequence table.
+
+    ConflictError (nothing written) when another import took one of them after the preview."""
+    matches = preview.prepared.matches
+    if matches is None or not matches.issued:
+        return
+    issued = [str(c) for c, how in zip(matches.codes, matches.how) if how == "new"]
+    taken = _existing_codes(conn, table, issued)
+    seq = schema.code_sequences
+    held = dict(conn.execute(select(seq.c.prefix, seq.c.last).where(seq.c.prefix.in_(list(matches.issued)))).all())
+    overtaken = [p for p, n in matches.issued.items() if held.get(p, 0) >= n]
+    if taken or overtaken:
+        raise ConflictError(f"预览之后库中数据已有变化（编码 {'、'.join(sorted(taken)[:3] or overtaken[:3])} 已被占用），"
+                            "未写入任何数据：请重新上传或重新预览后再确认导入")
+    for prefix, number in matches.issued.items():
+        if prefix in held:
+            conn.execute(seq.update().where(seq.c.prefix == prefix).values(last=number))
+        else:
+            conn.execute(seq.insert().values(prefix=prefix, last=number))
 
 
 def _unit_column(layer: str) -> str | None:

@@ -198,3 +198,11 @@ accounts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+code_sequences = Table(
+    "code_sequences",
+    metadata,
+    Column("prefix", String(16), primary_key=True, comment="e.g. 350102004001C (compounds) or JF26 (disputes)"),
+    Column("last", Integer, nullable=False, comment="highest sequence number ever issued under the prefix"),
+    comment="codes issued to imported records that came without one; a number is never issued twice",
+)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from numbers import Integral, Real
@@ -42,7 +43,8 @@ from geo.ingest_fields import (
     guess_mapping,
 )
 from geo.lifecycle import FIELD_LABELS as RENO_LABELS
-from geo.lifecycle import validate_compound_edit
+from geo.ingest_match import KEY_FIELDS, Matches, match_codes
+from geo.lifecycle import compound_gaps, validate_compound_edit
 from geo.scope import street_of
 from geo.vocab import CLOSED_DISPUTE_STATUSES, Level
 
@@ -88,6 +90,10 @@ class Reference:
     compound_codes: frozenset[str]
     existing: gpd.GeoSeries
     today: date
+    records: pd.DataFrame | None = None
+    """The stored records of the import's layer (no geometry), to match rows without a code."""
+    sequences: dict[str, int] = field(default_factory=dict)
+    """Code prefix -> the highest sequence number ever issued under it (see ``geo.ingest_match``)."""
 
     @property
     def district(self):
@@ -98,16 +104,19 @@ class Reference:
         return None
 
     @classmethod
-    def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], layer: str, today: date) -> Reference:
-        """Reference from stored layers (missing ones are taken as empty); ``layer`` is the import target."""
+    def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], layer: str, today: date,
+                    sequences: dict[str, int] | None = None) -> Reference:
+        """Reference from stored layers (missing ones are taken as empty); ``layer`` is the import target;
+        ``sequences``: the store's code sequences (prefix -> highest number issued)."""
         empty = gpd.GeoDataFrame({"code": [], "name": [], "street_code": [], "community_code": []},
                                  geometry=[], crs=icrs.gcrs.WGS84_EPSG)
         get = lambda name: frames.get(name, empty)  # noqa: E731
         target = get(layer)
         existing = gpd.GeoSeries(target.geometry.values, index=target["code"].astype(str).values, crs=target.crs)
         compounds = get("compounds")
+        records = pd.DataFrame(target.drop(columns=target.geometry.name))
         return cls(get("streets"), get("communities"), get("grids"),
-                   frozenset(compounds["code"].astype(str)), existing, today)
+                   frozenset(compounds["code"].astype(str)), existing, today, records, dict(sequences or {}))
 
 
 @dataclass
@@ -122,10 +131,18 @@ class Prepared:
     crs_key: str = icrs.WGS84
     crs_note: str = ""
     shift: icrs.ShiftFinding | None = None
+    warnings: list[Problem] = field(default_factory=list)
+    """Gaps that do not stop the import (a missing 开工日期 …); ``strict`` makes them problems."""
+    matches: Matches | None = None
+    """How rows without a code were keyed (matched by name, or a new code issued)."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def count(self, how: str) -> int:
+        """Rows keyed ``how``: ``code`` (own code), ``name`` (matched by name) or ``new`` (code issued)."""
+        return self.matches.count(how) if self.matches is not None else 0
 
 
 # ---------------------------------------------------------------- coercion of single values
@@ -147,29 +164,64 @@ def is_blank(value) -> bool:
         return False
 
 
-def _as_int(value) -> int:
+def folded(value) -> str:
+    """Text as typed, folded: full-width digits, letters and signs to half-width (NFKC), trimmed."""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _number_text(value, units: tuple[str, ...] = ()) -> str:
+    """A typed number as plain text: half-width, no thousands separators, one allowed unit dropped (“120户”)."""
+    text = folded(value).replace(",", "").replace(" ", "")
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit) and len(text) > len(unit):
+            return text[: -len(unit)]
+    return text
+
+
+def _as_int(value, units: tuple[str, ...] = ()) -> int:
     if isinstance(value, bool):
         raise _Bad("应为整数")
     if isinstance(value, Integral):
         return int(value)
     if isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
         return int(value)
-    text = str(value).strip().replace(",", "")
+    text = _number_text(value, units)
     if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
         return int(float(text))
     raise _Bad("应为整数")
 
 
-def _as_float(value) -> float:
+def _as_float(value, units: tuple[str, ...] = ()) -> float:
     if isinstance(value, bool):
         raise _Bad("应为数字")
     try:
-        number = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
+        number = float(_number_text(value, units)) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
         raise _Bad("应为数字") from None
     if not math.isfinite(number):
         raise _Bad("应为有限的数字")
     return number
+
+
+_HEMISPHERE = re.compile(r"^(?:东经|北纬|经度|纬度|[EN])[:：]?|(?:[EN]|东经|北纬)$")
+_DMS = re.compile(r"^(\d+(?:\.\d+)?)[°度](?:(\d+(?:\.\d+)?)(?:′|'|分))?(?:(\d+(?:\.\d+)?)(?:″|′′|\"|''|秒))?$")
+
+
+def as_coordinate(value) -> float:
+    """A longitude or latitude in degrees from a number or from text as offices type it.
+
+    Accepts ``119.2975``, ``"119.2975°"``, ``"东经119.2975°"``, ``"119.2975E"``, full-width digits, and
+    degrees-minutes-seconds ``"119°17′51.0″"`` / ``"119度17分51秒"``. Raises ValueError otherwise."""
+    if not isinstance(value, str):
+        return _as_float(value)
+    text = _HEMISPHERE.sub("", folded(value).upper().replace(" ", ""))
+    match = _DMS.match(text)
+    if match is None:
+        return _as_float(text)
+    degrees, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    if minutes >= 60 or seconds >= 60:
+        raise _Bad("度分秒中的分、秒应小于 60")
+    return degrees + minutes / 60 + seconds / 3600
 
 
 _TRUE = {"是", "有", "y", "yes", "true", "1", "√", "t"}
@@ -179,7 +231,7 @@ _FALSE = {"否", "无", "没有", "n", "no", "false", "0", "×", "f"}
 def _as_bool(value) -> bool:
     if isinstance(value, bool | np.bool_):
         return bool(value)
-    text = str(int(value) if isinstance(value, Real) and float(value).is_integer() else value).strip().lower()
+    text = folded(int(value) if isinstance(value, Real) and float(value).is_integer() else value).lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -198,7 +250,7 @@ def _as_date(value) -> date:
         return value
     if isinstance(value, Real) and not isinstance(value, bool) and 20_000 <= float(value) <= 80_000:
         return _EXCEL_EPOCH + timedelta(days=int(value))  # an Excel date serial number
-    match = _DATE.match(str(value).strip())
+    match = _DATE.match(folded(value))
     if match:
         try:
             return date(*map(int, match.groups()))
@@ -208,7 +260,7 @@ def _as_date(value) -> date:
 
 
 def _as_enum(value, vocab):
-    text = str(value).strip()
+    text = folded(value).replace(" ", "")
     try:
         return vocab.from_label(text).value
     except ValueError:
@@ -234,8 +286,14 @@ def coerce(spec: FieldSpec, value, today: date):
             raise _Bad("必填，不能为空")
         return None
     kind = spec.kind
-    out = {"int": _as_int, "float": _as_float, "bool": _as_bool, "date": _as_date}.get(kind, _as_text)(value) \
-        if kind != "enum" else _as_enum(value, spec.vocab)
+    if kind in ("int", "float"):
+        out = (_as_int if kind == "int" else _as_float)(value, spec.units)
+    elif kind == "enum":
+        out = _as_enum(value, spec.vocab)
+    elif kind == "code":
+        out = folded(_as_text(value))
+    else:
+        out = {"bool": _as_bool, "date": _as_date}.get(kind, _as_text)(value)
     _check_range(spec, out, today)
     return out
 
@@ -349,7 +407,6 @@ def check_codes(values: pd.DataFrame, rows: pd.Series, layer: str, ref: Referenc
     problems: list[Problem] = []
     checker = {"streets": _street_codes, "communities": _community_codes, "grids": _grid_codes}.get(layer, _child_codes)
     checker(out, rows, layer, h, names, raw, problems)
-    problems += _duplicates(out["code"], rows, names("code"))
     return out, problems
 
 
@@ -456,7 +513,7 @@ def geometry_from_columns(mapped: pd.DataFrame, layer: str, names: _Names) -> tu
         geoms = []
         for row, x, y in zip(rows, mapped[LON], mapped[LAT]):
             try:
-                geoms.append(shapely.Point(_as_float(x), _as_float(y)))
+                geoms.append(shapely.Point(as_coordinate(x), as_coordinate(y)))
             except ValueError:
                 geoms.append(None)
                 bad = LON if _bad_number(x) else LAT
@@ -471,7 +528,7 @@ def geometry_from_columns(mapped: pd.DataFrame, layer: str, names: _Names) -> tu
 
 def _bad_number(value) -> bool:
     try:
-        _as_float(value)
+        as_coordinate(value)
         return is_blank(value)
     except ValueError:
         return True
@@ -572,31 +629,40 @@ def _geom_text(geom) -> str:
 # ---------------------------------------------------------------- rules across fields
 
 
-def rule_problems(values: pd.DataFrame, rows: pd.Series, layer: str, today: date, names: _Names) -> list[Problem]:
-    """Rules that involve several fields of one row (compound lifecycle, dispute dates)."""
+def rule_problems(values: pd.DataFrame, rows: pd.Series, layer: str, today: date,
+                  names: _Names) -> tuple[list[Problem], list[Problem]]:
+    """Rules that involve several fields of one row (compound lifecycle, dispute dates): (problems, warnings).
+
+    Warnings are the fields a compound's status wants but a historical ledger often lacks (开工日期,
+    完工日期, 计划年度); contradictions are problems."""
     if layer == "compounds":
         return _compound_rules(values, rows, today, names)
     if layer == "disputes":
-        return _dispute_rules(values, rows, names)
-    return []
+        return _dispute_rules(values, rows, names), []
+    return [], []
 
 
 _RENO_FIELDS = tuple(RENO_LABELS)
 
 
-def _compound_rules(values, rows, today, names) -> list[Problem]:
+GAP_NOTE = "；本行照常导入，之后在台账编辑中修改该小区时须补填"
+
+
+def _compound_rules(values, rows, today, names) -> tuple[list[Problem], list[Problem]]:
     by_label = {label: name for name, label in RENO_LABELS.items()}
-    problems = []
+    problems, warnings = [], []
     present = [f for f in _RENO_FIELDS if f in values]
     for i, row in zip(values.index, rows):
         changes = {f: values.at[i, f] for f in present}
         if changes.get("status") is None:
             continue  # already reported as missing or invalid
-        for text in validate_compound_edit({}, changes, today):
-            label, _, reason = text.partition("：")
-            name = by_label.get(label, label)
-            problems.append(Problem(int(row), names(name), shown(changes.get(name)), reason))
-    return problems
+        for out, texts, note in ((problems, validate_compound_edit({}, changes, today, gaps=False), ""),
+                                 (warnings, compound_gaps(changes), GAP_NOTE)):
+            for text in texts:
+                label, _, reason = text.partition("：")
+                name = by_label.get(label, label)
+                out.append(Problem(int(row), names(name), shown(changes.get(name)), reason + note))
+    return problems, warnings
 
 
 def _dispute_rules(values, rows, names) -> list[Problem]:
@@ -628,11 +694,16 @@ def missing_columns(mapping: dict[str, str], layer: str, has_geometry: bool) -> 
     return problems
 
 
-def resolve_crs(geoms: gpd.GeoSeries, declared, choice: str | None, district) -> icrs.CRSGuess:
-    """The user's choice when given, else the detected system (CRSError when nothing fits)."""
+def resolve_crs(geoms: gpd.GeoSeries, declared, choice: str | None, district,
+                headers: list[str] | None = None) -> icrs.CRSGuess:
+    """The user's choice when given, else the file's declared system, else a system named in the
+    coordinate ``headers`` (“经度(GCJ-02)”), else the detected one (CRSError when nothing fits)."""
     if choice:
         key = icrs.parse_crs_key(choice)
         return icrs.CRSGuess(key, f"使用指定的坐标系：{icrs.crs_label(key)}")
+    hint = icrs.header_hint(headers or []) if declared is None else None
+    if hint is not None:
+        return hint
     return icrs.detect_crs(geoms, pyproj.CRS(declared) if declared is not None else None, district)
 
 
@@ -658,7 +729,7 @@ def shift_problem(values: pd.DataFrame, geoms: gpd.GeoSeries, layer: str, ref: R
 
 def prepare(table: pd.DataFrame, layer: str, ref: Reference, *, geometry: gpd.GeoSeries | None = None,
             declared_crs=None, mapping: dict[str, str] | None = None, crs: str | None = None,
-            repair: bool = False, check_shift: bool = True) -> Prepared:
+            repair: bool = False, check_shift: bool = True, strict: bool = False) -> Prepared:
     """Map, convert and validate one imported table; nothing is written anywhere.
 
     ``table``: raw cell values with ``_row``; ``geometry``: a vector file's geometries (aligned
@@ -666,7 +737,8 @@ def prepare(table: pd.DataFrame, layer: str, ref: Reference, *, geometry: gpd.Ge
     ``mapping``: source column -> field (default: ``guess_mapping``); ``crs``: a CRS key
     (see ``geo.ingest_crs.CRS_CHOICES``) overriding detection; ``repair``: fix invalid polygons
     with ``make_valid`` (each repair is listed in ``repairs``); ``check_shift``: look for GCJ-02 or
-    BD-09 coordinates declared as WGS84. The frame is EPSG:4326 and holds ``_row``.
+    BD-09 coordinates declared as WGS84; ``strict``: treat warnings (missing dates a status wants)
+    as problems. The frame is EPSG:4326 and holds ``_row``.
     """
     check_layer(layer)
     table = table.reset_index(drop=True)
@@ -683,28 +755,48 @@ def prepare(table: pd.DataFrame, layer: str, ref: Reference, *, geometry: gpd.Ge
     else:
         geometry = gpd.GeoSeries(geometry.values, index=table.index)
     try:
-        guess = resolve_crs(geometry, declared_crs, crs, ref.district)
+        headers = [c for c, f in mapping.items() if f in (LON, LAT)]
+        guess = resolve_crs(geometry, declared_crs, crs, ref.district, headers)
     except CRSError as exc:
         return Prepared(layer, _empty(table), problems + [Problem(FILE_LEVEL, "坐标系", "", str(exc))], mapping=mapping)
-    return _validate(mapped, geometry, guess, layer, ref, names, problems, repair, check_shift, mapping)
+    return _validate(mapped, geometry, guess, layer, ref, names, problems, repair, check_shift, mapping, strict)
 
 
-def _validate(mapped, geometry, guess, layer, ref, names, problems, repair, check_shift, mapping) -> Prepared:
+def _validate(mapped, geometry, guess, layer, ref, names, problems, repair, check_shift, mapping, strict) -> Prepared:
     rows = mapped[ROW]
     values, more = coerce_frame(mapped, layer, ref.today, names)
     problems += more
-    values, more = check_codes(values, rows, layer, ref, names, mapped)
-    problems += more
+    if "code" not in values:
+        values["code"] = pd.Series([None] * len(values), index=values.index, dtype=object)
+    if layer in KEY_FIELDS or "code" in mapping.values():
+        values, more = check_codes(values, rows, layer, ref, names, mapped)
+        problems += more
+    values, matches, more = _key_rows(values, rows, layer, ref, names)
+    problems += more + _duplicates(values["code"], rows, names("code"))
     wgs = icrs.to_wgs84(geometry, guess.key)
     label = names(LON) if LON in mapped else names(WKT) if WKT in mapped else "几何"
     geoms, more, repairs = check_geometry(wgs, rows, layer, ref.district, repair, label)
-    problems += more + rule_problems(values, rows, layer, ref.today, names)
+    rules, warnings = rule_problems(values, rows, layer, ref.today, names)
+    problems += more + rules
+    if strict:
+        problems, warnings = problems + warnings, []
     shift = shift_problem(values, geoms, layer, ref) if check_shift and guess.key in icrs.GEOGRAPHIC[:2] else None
     if shift is not None:
         problems.insert(0, Problem(FILE_LEVEL, "坐标系", icrs.crs_label(guess.key), shift.message))
     values[ROW] = rows.values
     frame = gpd.GeoDataFrame(values, geometry=gpd.GeoSeries(geoms.values, index=values.index), crs=icrs.gcrs.WGS84_EPSG)
-    return Prepared(layer, frame, problems, repairs, mapping, guess.key, guess.note, shift)
+    return Prepared(layer, frame, problems, repairs, mapping, guess.key, guess.note, shift, warnings, matches)
+
+
+def _key_rows(values, rows, layer, ref, names) -> tuple[pd.DataFrame, Matches | None, list[Problem]]:
+    """Codes for rows without one (matched by name, or newly issued); see ``geo.ingest_match``."""
+    if layer not in KEY_FIELDS:
+        return values, None, []
+    matches = match_codes(values, rows, layer, ref.records, ref.sequences)
+    out = values.copy()
+    out["code"] = matches.codes.values
+    field_name = names("address" if layer == "disputes" else "name")
+    return out, matches, [Problem(r, field_name, v, reason) for r, _, v, reason in matches.problems]
 
 
 def _empty(table: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -149,6 +149,28 @@ def area_or_box(district) -> shapely.Geometry:
     return district
 
 
+_HEADER_HINTS = ((GCJ02, ("gcj", "高德", "火星", "腾讯", "amap")), (BD09, ("bd09", "百度", "baidu")),
+                 (CGCS2000, ("cgcs", "2000国家", "天地图")), (WGS84, ("wgs", "gps")))
+
+
+def header_hint(headers) -> CRSGuess | None:
+    """The system named in coordinate column headers (e.g. “经度(GCJ-02)”, “高德经度”), or None.
+
+    Only a hint every named header agrees on counts; it is used when neither the user nor the file
+    declares a system."""
+    found = set()
+    for header in headers:
+        text = str(header).lower().replace("-", "").replace("_", "").replace(" ", "")
+        keys = [key for key, words in _HEADER_HINTS if any(w in text for w in words)]
+        if keys:
+            found.add(keys[0])
+    if len(found) != 1:
+        return None
+    key = found.pop()
+    shown = "、".join(f"“{h}”" for h in headers)
+    return CRSGuess(key, f"按列名{shown}判断为 {crs_label(key)}")
+
+
 def detect_crs(geoms: gpd.GeoSeries, declared: pyproj.CRS | None, district=None) -> CRSGuess:
     """Guess the system of ``geoms`` from the declared CRS and the coordinate ranges.
 

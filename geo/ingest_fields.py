@@ -45,6 +45,8 @@ class FieldSpec:
     vocab: type | None = None
     example: object = None
     not_future: bool = False
+    units: tuple[str, ...] = ()
+    """Units an office writes after a number (“120户”, “300万元”): accepted and dropped."""
 
 
 def _f(name, label, kind="text", required=False, aliases=(), **kw) -> FieldSpec:
@@ -82,21 +84,25 @@ LAYER_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         _f("code", "网格编码", "code", True, ("网格代码", "网格编号", "编码", "代码", "code"), example="350102004001001"),
         _f("name", "网格名称", "text", True, ("网格", "名称", "name"), max_len=40, example="网格01"),
         _COMMUNITY, _STREET,
-        _f("households", "户数", "int", True, ("户", "总户数", "households"), lo=0, hi=100_000, example=500),
+        _f("households", "户数", "int", True, ("户", "总户数", "households"), lo=0, hi=100_000, example=500,
+           units=("户",)),
         _f("population", "人口", "int", True, ("人数", "常住人口", "总人口", "population"), lo=0, hi=1_000_000,
-           example=1300),
+           example=1300, units=("人",)),
         _f("worker", "专职网格员", "text", False, ("网格员", "worker"), max_len=20, example="张三"),
-        _f("assistants", "网格协管员人数", "int", False, ("协管员", "协管员人数", "assistants"), lo=0, hi=1000, example=1),
+        _f("assistants", "网格协管员人数", "int", False, ("协管员", "协管员人数", "assistants"), lo=0, hi=1000, example=1,
+           units=("人", "名")),
     ) + _SHAPE,
     "compounds": (
-        _f("code", "小区编码", "text", True, ("小区代码", "小区编号", "编码", "编号", "code"), max_len=20,
+        _f("code", "小区编码", "text", False, ("小区代码", "小区编号", "编码", "编号", "code"), max_len=20,
            example="350102004001C001"),
         _f("name", "小区名称", "text", True, ("小区", "名称", "小区名", "name"), max_len=60, example="军门新村"),
         _COMMUNITY, _GRID, _STREET, _ADDRESS,
         _f("built_year", "建成年份", "int", False, ("建成年代", "建成时间", "建成年", "竣工年份", "built_year"),
-           lo=1900, not_future=True, example=1988),
-        _f("buildings", "楼栋数", "int", False, ("栋数", "幢数", "楼幢数", "buildings"), lo=0, hi=1000, example=6),
-        _f("households", "户数", "int", True, ("总户数", "住户数", "households"), lo=0, hi=100_000, example=240),
+           lo=1900, not_future=True, example=1988, units=("年",)),
+        _f("buildings", "楼栋数", "int", False, ("栋数", "幢数", "楼幢数", "buildings"), lo=0, hi=1000, example=6,
+           units=("栋", "幢", "座")),
+        _f("households", "户数", "int", True, ("总户数", "住户数", "households"), lo=0, hi=100_000, example=240,
+           units=("户",)),
         _f("has_property_mgmt", "有无物业", "bool", False, ("物业", "有物业", "物业管理", "has_property_mgmt"),
            example="是"),
         _f("status", RENO_LABELS["status"], "enum", True, ("状态", "status"), vocab=RenovationStatus,
@@ -104,24 +110,25 @@ LAYER_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         _f("reno_type", RENO_LABELS["reno_type"], "enum", False, ("类型", "reno_type"), vocab=RenovationType,
            example=RenovationType.BASIC.label),
         _f("plan_year", RENO_LABELS["plan_year"], "int", False, ("计划年份", "改造年度", "plan_year"),
-           lo=PLAN_YEAR_RANGE[0], hi=PLAN_YEAR_RANGE[1], example=2027),
+           lo=PLAN_YEAR_RANGE[0], hi=PLAN_YEAR_RANGE[1], example=2027, units=("年度", "年")),
         _f("budget_wan", RENO_LABELS["budget_wan"], "float", False, ("预算", "预算万元", "投资", "budget", "budget_wan"),
-           lo=0, hi=1_000_000, example=300),
+           lo=0, hi=1_000_000, example=300, units=("万元", "万")),
         _f("started_on", RENO_LABELS["started_on"], "date", False, ("开工时间", "started_on")),
         _f("completed_on", RENO_LABELS["completed_on"], "date", False, ("完工时间", "竣工日期", "completed_on"), not_future=True),
     ) + _POINT + _SHAPE,
     "stations": (
-        _f("code", "站点编码", "text", True, ("站点编号", "编码", "编号", "code"), max_len=20, example="350102004001S001"),
+        _f("code", "站点编码", "text", False, ("站点编号", "编码", "编号", "code"), max_len=20, example="350102004001S001"),
         _f("name", "站点名称", "text", True, ("名称", "站点", "name"), max_len=60, example="军门社区居家养老服务站"),
         _f("kind", StationKind.title(), "enum", True, ("类型", "类别", "kind"), vocab=StationKind,
            example=StationKind.ELDERLY_HOME.label),
         _COMMUNITY, _GRID, _STREET, _ADDRESS,
-        _f("capacity", "容量", "int", False, ("床位", "床位数", "容纳人数", "capacity"), lo=0, hi=100_000, example=30),
+        _f("capacity", "容量", "int", False, ("床位", "床位数", "容纳人数", "capacity"), lo=0, hi=100_000, example=30,
+           units=("张", "床", "人", "个")),
         _f("opening_hours", "开放时间", "text", False, ("服务时间", "opening_hours"), max_len=40, example="08:30-17:30"),
-        _f("stars", "星级", "int", False, ("stars",), lo=1, hi=5),
+        _f("stars", "星级", "int", False, ("stars",), lo=1, hi=5, units=("星", "星级")),
     ) + _POINT + _SHAPE,
     "disputes": (
-        _f("code", "案件编号", "text", True, ("编号", "案件编码", "编码", "code"), max_len=20, example="JF2600001"),
+        _f("code", "案件编号", "text", False, ("编号", "案件编码", "编码", "code"), max_len=20, example="JF2600001"),
         _f("category", DisputeCategory.title(), "enum", True, ("类别", "纠纷类型", "category"), vocab=DisputeCategory,
            example=DisputeCategory.NEIGHBOUR.label),
         _f("source", DisputeSource.title(), "enum", True, ("案件来源", "source"), vocab=DisputeSource,

@@ -182,14 +182,22 @@ def _status_problems(old: str | None, new: str | None) -> list[str]:
             f"“{old_s.label}”只能保持不变或改为：{options}"]
 
 
-def _date_problems(state: dict, today: date) -> list[str]:
+def _gap_problems(state: dict) -> list[str]:
+    """The fields the status wants that are empty: 开工日期 (施工中), 完工日期 (已完工/长效管理), 计划年度."""
     status = S(state["status"]) if state["status"] else None
+    problems = []
+    if status in NEEDS_START_DATE and state["started_on"] is None:
+        problems.append(f"{FIELD_LABELS['started_on']}：状态为“{status.label}”时必须填写开工日期")
+    if status in NEEDS_COMPLETION_DATE and state["completed_on"] is None:
+        problems.append(f"{FIELD_LABELS['completed_on']}：状态为“{status.label}”时必须填写完工日期")
+    if status in NEEDS_PLAN_YEAR and state["plan_year"] is None:
+        problems.append(f"{FIELD_LABELS['plan_year']}：状态为“{status.label}”时必须填写计划年度")
+    return problems
+
+
+def _date_problems(state: dict, today: date) -> list[str]:
     started, completed = state["started_on"], state["completed_on"]
     problems = []
-    if status in NEEDS_START_DATE and started is None:
-        problems.append(f"{FIELD_LABELS['started_on']}：状态为“{status.label}”时必须填写开工日期")
-    if status in NEEDS_COMPLETION_DATE and completed is None:
-        problems.append(f"{FIELD_LABELS['completed_on']}：状态为“{status.label}”时必须填写完工日期")
     if completed is not None and started is not None and completed < started:
         problems.append(f"{FIELD_LABELS['completed_on']}：{completed.isoformat()} 早于开工日期 {started.isoformat()}")
     if completed is not None and completed > today:
@@ -199,34 +207,44 @@ def _date_problems(state: dict, today: date) -> list[str]:
 
 
 def _plan_problems(state: dict) -> list[str]:
-    status = S(state["status"]) if state["status"] else None
-    year, budget = state["plan_year"], state["budget_wan"]
+    year, budget, completed = state["plan_year"], state["budget_wan"], state["completed_on"]
     lo, hi = PLAN_YEAR_RANGE
     problems = []
-    if year is None and status in NEEDS_PLAN_YEAR:
-        problems.append(f"{FIELD_LABELS['plan_year']}：状态为“{status.label}”时必须填写计划年度")
     if year is not None and not lo <= year <= hi:
         problems.append(f"{FIELD_LABELS['plan_year']}：应在 {lo}–{hi} 年之间，实为 {year}")
+    if year is not None and completed is not None and year > completed.year:
+        problems.append(f"{FIELD_LABELS['plan_year']}：{year} 晚于完工年份 {completed.year}，"
+                        "计划年度不能晚于完工日期")
     if budget is not None and budget < 0:
         problems.append(f"{FIELD_LABELS['budget_wan']}：不能为负数，实为 {budget:g}")
     return problems
 
 
-def validate_compound_edit(before: dict, changes: dict, today: date) -> list[str]:
+def validate_compound_edit(before: dict, changes: dict, today: date, *, gaps: bool = True) -> list[str]:
     """Every problem with applying ``changes`` to the compound row ``before``, in plain Chinese.
 
     ``before`` is the stored row (a dict, or a pandas row converted with ``dict(row)``); only its
     editable fields are looked at. ``changes`` maps field -> new value (see ``normalise_changes``
     for the accepted forms). The rules are checked on the state after the edit, so an edit may
-    fix an old problem in passing. An empty list means the edit may be saved.
+    fix an old problem in passing. ``gaps=False`` leaves out the fields the status wants but that
+    are empty (see ``compound_gaps``): an import of a historical ledger lists those as warnings.
+    An empty list means the edit may be saved.
     """
     clean, problems = normalise_changes(changes)
     old = _lenient(before)
     state = {**old, **clean}
     problems += _status_problems(old["status"], state["status"])
+    problems += _gap_problems(state) if gaps else []
     problems += _date_problems(state, today)
     problems += _plan_problems(state)
     return problems
+
+
+def compound_gaps(changes: dict) -> list[str]:
+    """The fields the status of ``changes`` wants but that are empty, one message each (same text as the editor's).
+
+    Values that do not coerce are ignored here (``validate_compound_edit`` reports them)."""
+    return _gap_problems(_lenient(changes))
 
 
 def changed_fields(before: dict, clean: dict) -> dict[str, tuple]:

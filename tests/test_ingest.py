@@ -16,6 +16,7 @@ from openpyxl import Workbook
 
 from data.exchange import export_layer, template_xlsx
 from data.ingest import commit_import, import_log, preview_import
+from geo.errors import ConflictError, DataValidationError
 from data.store import read_layer
 from geo.access import system_operator
 from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
@@ -114,8 +115,9 @@ def test_an_xlsx_with_a_merged_title_row_imports_and_reports_excel_row_numbers(e
     assert bad.source.header_row == 3
     report = bad.problems
     assert list(report[report["字段"] == "户数"][["行号", "问题"]].itertuples(index=False, name=None)) == [(5, "不能为负数")]
-    assert any(report["字段"] == "计划年度")  # 已纳入计划 needs a plan year: row 5 again
     assert set(report["行号"]) == {5}
+    hints = bad.warnings  # 已纳入计划 wants a plan year: a warning for row 5, not a problem
+    assert list(hints[["行号", "字段"]].itertuples(index=False, name=None)) == [(5, "计划年度")]
     mapping = merge_mapping(bad.source.columns, "compounds", {"序号": "-", "小区编码": "code"})
     assert mapping == bad.mapping and "序号" not in mapping
 
@@ -313,3 +315,114 @@ def test_each_template_has_the_chinese_headers_and_an_example_row(layer):
     labels = [s.label for s in LAYER_FIELDS[layer] if not (s.name == "wkt" and "lon" in {f.name for f in LAYER_FIELDS[layer]})]
     assert list(data.columns) == labels
     assert len(data) == 1 and list(notes["列名"]) == labels
+
+
+# ---------------------------------------------------------------- no codes, gaps as warnings
+
+
+def _codeless(rows: list[dict]) -> bytes:
+    return csv_bytes([{k: v for k, v in r.items() if k != "小区编码"} for r in rows])
+
+
+def test_a_ledger_without_codes_matches_by_name_and_issues_new_codes_once(engine):
+    rows = [compound_row(**{"小区名称": "军门新村 1", "所属社区": "军门社区", "所属网格": "", "经度": 119.2925, "纬度": 26.0815}),
+            compound_row(**{"小区名称": "军门新村２", "所属社区": "军门", "所属网格": "", "经度": 119.2935, "纬度": 26.0815}),
+            compound_row(**{"小区名称": "安泰里3#楼", "经度": 119.2965}),
+            compound_row(**{"小区名称": "安泰里4号楼", "经度": 119.2970})]
+    data = _codeless(rows)
+    first = preview_import(engine, data, "compounds", "台账.csv", today=TODAY)
+    assert first.ok, first.problems
+    assert (first.matched, first.new_codes, first.updates, first.inserts) == (2, 2, 2, 2)
+    assert list(first.frame["code"]) == ["350102004001C001", "350102004001C002", "350102004002C001", "350102004002C002"]
+    commit_import(engine, first, system_operator("测试"))
+    again = preview_import(engine, data, "compounds", "台账.csv", today=TODAY)
+    assert (again.matched, again.new_codes, again.updates, again.inserts) == (4, 0, 4, 0)
+    commit_import(engine, again, system_operator("测试"))
+    stored = read_layer(engine, "compounds")
+    assert len(stored) == 5 and sorted(stored["name"])[-2:] == ["安泰里3#楼", "安泰里4号楼"]
+
+
+def test_a_new_code_is_never_reused_after_its_record_is_gone(engine):
+    data = _codeless([compound_row(**{"小区名称": "安泰里"})])
+    commit_import(engine, preview_import(engine, data, "compounds", "a.csv", today=TODAY), system_operator("测试"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM compounds WHERE code = '350102004002C001'")
+    renamed = _codeless([compound_row(**{"小区名称": "安泰新里"})])
+    preview = preview_import(engine, renamed, "compounds", "b.csv", today=TODAY)
+    assert list(preview.frame["code"]) == ["350102004002C002"]
+
+
+def test_a_code_issued_in_a_stale_preview_is_refused_and_nothing_written(engine):
+    data = _codeless([compound_row(**{"小区名称": "安泰里"})])
+    stale = preview_import(engine, data, "compounds", "a.csv", today=TODAY)
+    other = preview_import(engine, _codeless([compound_row(**{"小区名称": "安泰东里"})]), "compounds", "b.csv",
+                           today=TODAY)
+    commit_import(engine, other, system_operator("测试"))
+    before = checksum(engine)
+    with pytest.raises(ConflictError, match="重新预览"):
+        commit_import(engine, stale, system_operator("测试"))
+    assert checksum(engine) == before
+
+
+def test_two_stored_compounds_of_one_name_make_the_row_ambiguous(engine):
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE compounds SET name = '军门新村' WHERE code IN "
+                             "('350102004001C001', '350102004001C002')")
+    preview = preview_import(engine, _codeless([compound_row(**{"小区名称": "军门新村", "所属社区": "军门社区",
+                                                                "所属网格": "", "经度": 119.2925, "纬度": 26.0815})]),
+                             "compounds", "a.csv", today=TODAY)
+    report = preview.problems
+    assert list(report[["行号", "字段"]].itertuples(index=False, name=None)) == [(2, "小区名称")]
+    assert "350102004001C001、350102004001C002" in report["问题"].iloc[0]
+
+
+GAPS = [({"改造状态": "施工中", "计划年度": 2026, "开工日期": ""}, "开工日期"),
+        ({"改造状态": "已完工", "计划年度": 2025, "开工日期": "2025-03-01", "完工日期": ""}, "完工日期"),
+        ({"改造状态": "长效管理", "计划年度": "", "开工日期": "", "完工日期": "2020-10-01"}, None),
+        ({"改造状态": "已纳入计划", "计划年度": ""}, "计划年度")]
+
+
+@pytest.mark.parametrize("changes, field", GAPS)
+def test_a_missing_date_the_status_wants_is_a_warning_unless_strict(engine, changes, field):
+    data = csv_bytes([compound_row(**changes)])
+    preview = preview_import(engine, data, "compounds", "a.csv", today=TODAY)
+    assert preview.ok, preview.problems
+    assert list(preview.warnings["字段"]) == ([field] if field else [])
+    strict = preview_import(engine, data, "compounds", "a.csv", today=TODAY, strict=True)
+    assert list(strict.problems["字段"]) == ([field] if field else []) and strict.warnings.empty
+    if field:
+        assert "补填" in preview.warnings["问题"].iloc[0]
+
+
+def test_a_warned_row_is_written_and_the_editor_still_asks_for_the_gap(engine):
+    from data.edits import update_compound
+
+    data = csv_bytes([compound_row(**{"改造状态": "施工中", "计划年度": 2026, "开工日期": ""})])
+    commit_import(engine, preview_import(engine, data, "compounds", "a.csv", today=TODAY), system_operator("测试"))
+    stored = read_layer(engine, "compounds").set_index("code").loc["350102004002C101"]
+    assert stored["status"] == "under_way" and pd.isna(stored["started_on"])
+    with pytest.raises(DataValidationError, match="开工日期"):
+        update_compound(engine, "350102004002C101", {"budget_wan": 320}, int(stored["version"]),
+                           system_operator("测试"), today=TODAY)
+
+
+@pytest.mark.parametrize("text, expected", [("120户", 120), ("１２０", 120), (" 1,200 户", 1200), ("120", 120)])
+def test_households_typed_with_a_unit_or_full_width_digits(engine, text, expected):
+    preview = preview_import(engine, csv_bytes([compound_row(**{"户数": text})]), "compounds", "a.csv", today=TODAY)
+    assert preview.ok, preview.problems
+    assert int(preview.frame["households"].iloc[0]) == expected
+
+
+def test_a_unit_of_another_field_is_not_dropped(engine):
+    preview = preview_import(engine, csv_bytes([compound_row(**{"户数": "120栋"})]), "compounds", "a.csv", today=TODAY)
+    assert list(preview.problems["字段"]) == ["户数"]
+
+
+def test_gcj02_named_in_the_coordinate_headers_is_converted(engine):
+    lon, lat = wgs84_to_gcj02(np.array([119.2975]), np.array([26.0825]))
+    row = {k: v for k, v in compound_row().items() if k not in ("经度", "纬度")}
+    row.update({"经度(GCJ-02)": f"{lon[0]:.7f}°", "纬度(GCJ-02)": f"{lat[0]:.7f}°"})
+    preview = preview_import(engine, csv_bytes([row]), "compounds", "a.csv", today=TODAY)
+    assert preview.ok and preview.prepared.crs_key == "gcj02", preview.problems
+    got = np.array([[preview.frame.geometry.iloc[0].x, preview.frame.geometry.iloc[0].y]])
+    assert _metres(got, np.array([[119.2975, 26.0825]]))[0] < 1.0

@@ -13,6 +13,7 @@ from geo.lifecycle import (
     changed_fields,
     describe_change,
     normalise_changes,
+    compound_gaps,
     validate_compound_edit,
 )
 from geo.vocab import RenovationStatus as S
@@ -23,7 +24,7 @@ TODAY = date(2026, 11, 15)
 def row(status: str = "planned", **kw) -> dict:
     """A stored compound row (only the fields the rules look at, plus a few they ignore)."""
     base = {"code": "350102004001C001", "name": "军门新村", "status": status, "reno_type": "basic",
-            "plan_year": 2027, "budget_wan": 185.5, "started_on": None, "completed_on": None, "version": 1}
+            "plan_year": 2025, "budget_wan": 185.5, "started_on": None, "completed_on": None, "version": 1}
     return {**base, **kw}
 
 
@@ -103,6 +104,8 @@ def test_backwards_move_names_both_statuses_in_chinese():
     (row("planned"), {"budget_wan": "很多"}, ["预算（万元）：应为数字，实为“很多”"]),
     (row("planned"), {"started_on": "昨天"}, ["开工日期：应为日期（如 2026-05-01），实为“昨天”"]),
     (row("planned"), {"status": None}, ["改造状态：不能为空"]),
+    (row("completed", **DONE), {"plan_year": 2026}, ["计划年度：2026 晚于完工年份 2025，计划年度不能晚于完工日期"]),
+    (row("managed", **DONE), {"plan_year": 2025}, []),  # the completion year itself is fine
 ])
 def test_each_rule_has_its_message(before, changes, expected):
     assert validate_compound_edit(before, changes, TODAY) == expected
@@ -126,7 +129,7 @@ def test_unknown_status_value_is_a_problem_not_a_crash():
 
 def test_rules_apply_to_the_state_after_the_edit():
     """An old gap (managed without a completion date) blocks other edits until it is filled in."""
-    broken = row("managed", started_on=date(2020, 3, 1))
+    broken = row("managed", started_on=date(2020, 3, 1), plan_year=2020)
     assert validate_compound_edit(broken, {"budget_wan": 10}, TODAY) == ["完工日期：状态为“长效管理”时必须填写完工日期"]
     assert validate_compound_edit(broken, {"completed_on": date(2020, 9, 1)}, TODAY) == []
 
@@ -149,7 +152,7 @@ def test_normalise_changes_gives_stored_forms():
 
 
 def test_changed_fields_keeps_only_real_differences():
-    clean, _ = normalise_changes({"status": "planned", "plan_year": 2027, "budget_wan": 200})
+    clean, _ = normalise_changes({"status": "planned", "plan_year": 2025, "budget_wan": 200})
     assert changed_fields(row("planned"), clean) == {"budget_wan": (185.5, 200.0)}
 
 
@@ -169,3 +172,17 @@ def test_district_today_is_fuzhou_time():
     from geo.lifecycle import district_today
 
     assert district_today() in {(datetime.now(UTC) + timedelta(hours=8)).date(), date.today()}
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"status": "under_way", "plan_year": 2026}, ["开工日期：状态为“施工中”时必须填写开工日期"]),
+    ({"status": "completed", "plan_year": 2024, "started_on": date(2024, 3, 1)},
+     ["完工日期：状态为“已完工”时必须填写完工日期"]),
+    ({"status": "planned"}, ["计划年度：状态为“已纳入计划”时必须填写计划年度"]),
+    ({"status": "not_planned"}, []),
+])
+def test_gaps_are_the_missing_fields_the_status_wants_and_can_be_left_out(changes, expected):
+    assert compound_gaps(changes) == expected
+    everything = validate_compound_edit({}, changes, TODAY)
+    assert set(expected) <= set(everything)
+    assert validate_compound_edit({}, changes, TODAY, gaps=False) == [p for p in everything if p not in expected]

@@ -2,7 +2,8 @@
 
 The page passes the uploaded bytes here; tests call these functions directly. A preview is kept in a
 mapping (the page uses ``st.session_state``) under a key made of the file's SHA-256, the options
-and the data version, so a rerun never parses the same file twice and a write makes it stale.
+and the data version, so a rerun never parses the same file twice and a write makes it stale. The
+preview's map (``layers.import_preview``) is kept beside it under the same key.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import hashlib
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
+import folium
+import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -17,6 +20,18 @@ from data.ingest import ImportPreview, ImportResult, Progress, commit_import, pr
 from data.ingest_read import read_source
 from geo.access import Account, outside_scope
 from geo.ingest_fields import LAYER_FIELDS, display_frame, guess_mapping
+from geo.settings import Settings
+from geo.vocab import ImportRowState
+from layers.assets import streamlit_mode
+from layers.import_preview import (
+    COLOUR_WORDS,
+    MOVED_M,
+    moved_updates,
+    outside_view,
+    preview_map,
+    state_counts,
+    without_geometry,
+)
 
 SKIP = "-"
 """The mapping target that leaves a source column out."""
@@ -24,6 +39,7 @@ AUTO = "自动"
 ENCODINGS = (AUTO, "UTF-8", "GBK", "GB18030")
 CACHE_KEY = "data_admin_preview"
 COLUMNS_KEY = "data_admin_columns"
+MAP_KEY = "data_admin_preview_map"
 PREVIEW_ROWS = 20
 
 
@@ -38,6 +54,7 @@ class ImportOptions:
     sheet: str | None = None
     repair: bool = False
     mapping: tuple[tuple[str, str], ...] = field(default=())
+    strict: bool = False
 
     def mapping_dict(self) -> dict[str, str] | None:
         """Source column -> field without skipped columns; None for the automatic guess."""
@@ -86,7 +103,8 @@ def field_labels(layer: str) -> dict[str, str]:
 def make_preview(engine: Engine, data: bytes, filename: str, options: ImportOptions) -> ImportPreview:
     """``preview_import`` of the bytes with ``options``; nothing is written."""
     return preview_import(engine, data, options.layer, filename, mapping=options.mapping_dict(),
-                          encoding=options.encoding, crs=options.crs, sheet=options.sheet, repair=options.repair)
+                          encoding=options.encoding, crs=options.crs, sheet=options.sheet, repair=options.repair,
+                          strict=options.strict)
 
 
 def cached_preview(engine: Engine, data: bytes, filename: str, options: ImportOptions, version: int,
@@ -104,8 +122,72 @@ def cached_preview(engine: Engine, data: bytes, filename: str, options: ImportOp
 
 
 def forget_preview(cache: MutableMapping) -> None:
-    """Drop the cached preview (after a write it no longer tells inserts from updates)."""
+    """Drop the cached preview and its map (after a write it no longer tells inserts from updates)."""
     cache.pop(CACHE_KEY, None)
+    cache.pop(MAP_KEY, None)
+
+
+@dataclass(frozen=True)
+class PreviewMap:
+    """The map of a preview's records over the stored units, and the counts its caption gives."""
+
+    map: folium.Map
+    counts: dict[ImportRowState, int]
+    moved: int
+    """Updates whose position moved more than ``MOVED_M`` metres from the stored record."""
+    outside: int
+    """Records with a position outside the map's view (lon/lat swapped, another city …)."""
+    missing: int
+    """Records without a geometry to draw."""
+
+    @property
+    def drawable(self) -> int:
+        """Records with a geometry (inside the view or not)."""
+        return sum(self.counts.values()) - self.missing
+
+
+def build_preview_map(preview: ImportPreview, units: gpd.GeoDataFrame, settings: Settings,
+                      prefix: str) -> PreviewMap:
+    """The preview's map (``layers.import_preview.preview_map``; assets served under ``prefix``) and its counts."""
+    rows = preview.row_states()
+    m = preview_map(rows, units, asset_mode=streamlit_mode(settings.asset_mode), prefix=prefix, settings=settings)
+    return PreviewMap(m, state_counts(rows), len(moved_updates(rows)), outside_view(rows, units),
+                      without_geometry(rows))
+
+
+def cached_preview_map(preview: ImportPreview, units: gpd.GeoDataFrame, settings: Settings, prefix: str,
+                       scope: str, cache: MutableMapping) -> PreviewMap:
+    """``build_preview_map``, kept beside the cached preview (same file, options, data version) per ``scope``.
+
+    A preview that is not the cached one (``cached_preview`` was not used) is mapped without keeping it."""
+    held = cache.get(CACHE_KEY)
+    if held is None or held[1] is not preview:
+        return build_preview_map(preview, units, settings, prefix)
+    key = f"{held[0]}|{scope}|{settings.basemap}"
+    kept = cache.get(MAP_KEY)
+    if kept is None or kept[0] != key:
+        kept = (key, build_preview_map(preview, units, settings, prefix))
+        cache[MAP_KEY] = kept
+    return kept[1]
+
+
+def map_caption(pm: PreviewMap) -> str:
+    """One line: records per colour, and how many updates moved."""
+    parts = [f"{s.label}（{COLOUR_WORDS[s]}）{n} 条" for s, n in pm.counts.items()]
+    line = "地图：" + " · ".join(parts)
+    if pm.moved:
+        line += f"；{pm.moved} 条更新与库中位置相距超过 {MOVED_M:.0f} 米（灰色虚线由库中位置指向文件位置）"
+    return line
+
+
+def map_notes(pm: PreviewMap) -> list[str]:
+    """Warnings under the map: records outside its view, records without a geometry."""
+    notes = []
+    if pm.outside:
+        notes.append(f"{pm.outside} 条记录位于地图范围以外（见问题清单）")
+    if pm.missing:
+        notes.append(f"{pm.missing} 条记录没有可用的坐标或几何，未画在地图上（见问题清单）")
+    return notes
 
 
 def unit_column(layer: str) -> str | None:
