@@ -43,7 +43,7 @@ from geo.ingest_fields import (
     guess_mapping,
 )
 from geo.lifecycle import FIELD_LABELS as RENO_LABELS
-from geo.ingest_match import KEY_FIELDS, Matches, match_codes
+from geo.ingest_match import KEY_FIELDS, Matches, match_codes, units_at
 from geo.lifecycle import compound_gaps, validate_compound_edit
 from geo.scope import street_of
 from geo.vocab import CLOSED_DISPUTE_STATUSES, Level
@@ -768,16 +768,18 @@ def _validate(mapped, geometry, guess, layer, ref, names, problems, repair, chec
     problems += more
     if "code" not in values:
         values["code"] = pd.Series([None] * len(values), index=values.index, dtype=object)
-    if layer in KEY_FIELDS or "code" in mapping.values():
-        values, more = check_codes(values, rows, layer, ref, names, mapped)
-        problems += more
-    values, matches, more = _key_rows(values, rows, layer, ref, names)
-    problems += more + _duplicates(values["code"], rows, names("code"))
     wgs = icrs.to_wgs84(geometry, guess.key)
     label = names(LON) if LON in mapped else names(WKT) if WKT in mapped else "几何"
     geoms, more, repairs = check_geometry(wgs, rows, layer, ref.district, repair, label)
-    rules, warnings = rule_problems(values, rows, layer, ref.today, names)
-    problems += more + rules
+    values, warnings = _place_by_location(values, geoms, rows, layer, ref, names)
+    if layer in KEY_FIELDS or "code" in mapping.values():
+        values, codes = check_codes(values, rows, layer, ref, names, mapped)
+        problems += codes
+    values, matches, keyed = _key_rows(values, rows, layer, ref, names)
+    problems += keyed + _duplicates(values["code"], rows, names("code")) + more
+    rules, gaps = rule_problems(values, rows, layer, ref.today, names)
+    problems += rules
+    warnings += gaps
     if strict:
         problems, warnings = problems + warnings, []
     shift = shift_problem(values, geoms, layer, ref) if check_shift and guess.key in icrs.GEOGRAPHIC[:2] else None
@@ -786,6 +788,32 @@ def _validate(mapped, geometry, guess, layer, ref, names, problems, repair, chec
     values[ROW] = rows.values
     frame = gpd.GeoDataFrame(values, geometry=gpd.GeoSeries(geoms.values, index=values.index), crs=icrs.gcrs.WGS84_EPSG)
     return Prepared(layer, frame, problems, repairs, mapping, guess.key, guess.note, shift, warnings, matches)
+
+
+def _place_by_location(values, geoms, rows, layer, ref, names) -> tuple[pd.DataFrame, list[Problem]]:
+    """Rows of a point layer that name neither community nor grid: the community (and grid) they lie in.
+
+    Each placement is a warning naming the unit, so the office can check it in the preview."""
+    if layer not in POINT_LAYERS:
+        return values, []
+    blank = pd.Series(True, index=values.index)
+    for column in ("community_code", "grid_code"):
+        if column in values:
+            blank &= values[column].isna()
+    if not blank.any():
+        return values, []
+    out = values.copy()
+    community = units_at(geoms[blank], ref.communities)
+    grid = units_at(geoms[blank], ref.grids) if len(ref.grids) else community.map(lambda _: None)
+    names_of = dict(zip(ref.communities["code"].astype(str), ref.communities["name"].astype(str)))
+    warnings = []
+    for i in community.index[community.notna()]:
+        out.loc[i, "community_code"] = community[i]
+        if grid[i] is not None and str(grid[i]).startswith(str(community[i])):
+            out.loc[i, "grid_code"] = grid[i]
+        warnings.append(Problem(int(rows[i]), names("community_code"), "",
+                                f"未填所属社区，已按位置归入“{names_of.get(community[i], community[i])}”"))
+    return out, warnings
 
 
 def _key_rows(values, rows, layer, ref, names) -> tuple[pd.DataFrame, Matches | None, list[Problem]]:

@@ -16,7 +16,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
+import shapely
 
 
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -167,6 +169,23 @@ def _issue_new(values: pd.DataFrame, keys: pd.Series, layer: str, stored: pd.Dat
         out.issued[prefix] = number
         taken.add(code)
         out.codes[i], out.how[i] = code, "new"
+
+
+def units_at(geoms, units: pd.DataFrame) -> pd.Series:
+    """For each geometry (WGS84; None allowed), the code of the one unit of ``units`` (polygons, WGS84, with
+    ``code``) that contains its representative point; None when none or several do, or it is missing."""
+    index = getattr(geoms, "index", None)
+    out = pd.Series([None] * len(geoms), index=index, dtype=object)
+    if units is None or not len(units):
+        return out
+    polygons = np.asarray(units.geometry.values, dtype=object)
+    codes = units["code"].astype(str).to_numpy()
+    for i, geom in zip(out.index, geoms):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        hits = codes[shapely.contains(polygons, shapely.point_on_surface(geom))]
+        out[i] = hits[0] if len(hits) == 1 else None
+    return out
 
 
 def _key_words(layer: str) -> str:

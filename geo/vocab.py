@@ -146,6 +146,19 @@ class ClassifyMethod(Vocab):
 
 ClassifyMethod._title = "分级方法"
 
+
+class ImportRowState(Vocab):
+    """What confirming an import would do with one record of the file (the import preview map).
+
+    Colours from the Okabe–Ito palette, told apart with any colour vision."""
+
+    NEW = ("new", "新增", "#009e73")
+    UPDATE = ("update", "更新", "#0072b2")
+    PROBLEM = ("problem", "有问题", "#d55e00")
+
+
+ImportRowState._title = "导入记录"
+
 # Words used in several places of the UI and reports.
 DISTRICT_NAME = "鼓楼区"
 DISTRICT_CODE = "350102000000"

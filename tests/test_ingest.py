@@ -426,3 +426,14 @@ def test_gcj02_named_in_the_coordinate_headers_is_converted(engine):
     assert preview.ok and preview.prepared.crs_key == "gcj02", preview.problems
     got = np.array([[preview.frame.geometry.iloc[0].x, preview.frame.geometry.iloc[0].y]])
     assert _metres(got, np.array([[119.2975, 26.0825]]))[0] < 1.0
+
+
+def test_a_row_without_community_or_grid_is_placed_by_its_location_with_a_warning(engine):
+    row = {k: v for k, v in compound_row(**{"小区名称": "光禄新苑", "经度": 119.3050, "纬度": 26.0830}).items()
+           if k not in ("小区编码", "所属社区", "所属网格")}
+    preview = preview_import(engine, csv_bytes([row]), "compounds", "a.csv", today=TODAY)
+    assert preview.ok, preview.problems
+    got = preview.frame.iloc[0]
+    assert (got["community_code"], got["grid_code"], got["code"]) == ("350102005001", "350102005001001",
+                                                                     "350102005001C001")
+    assert list(preview.warnings["问题"]) == ["未填所属社区，已按位置归入“光禄坊社区”"]
