@@ -467,14 +467,14 @@ def _grid_codes(out, rows, layer, h, names, raw, problems) -> None:
 
 def _child_codes(out, rows, layer, h, names, raw, problems) -> None:
     """Compounds, stations, disputes: community and grid must exist and agree; street follows."""
-    grid = _resolve(out["grid_code"], h.grids) if "grid_code" in out else pd.Series(None, index=out.index, dtype=object)
+    grid = _resolve(out["grid_code"], h.grids) if "grid_code" in out else _nones(out.index)
     if "grid_code" in out:
         unknown = out["grid_code"].notna() & grid.isna()
         _report(problems, rows, unknown, names("grid_code"), _raw(raw, "grid_code", out.index), "网格不存在")
         out["grid_code"] = grid
     from_grid = grid.map(h.grid_parent)
     comm = _resolve(out["community_code"], h.communities) if "community_code" in out else from_grid.copy()
-    given = out["community_code"] if "community_code" in out else pd.Series(None, index=out.index, dtype=object)
+    given = out["community_code"] if "community_code" in out else _nones(out.index)
     unknown = given.notna() & comm.isna()
     _report(problems, rows, unknown, names("community_code"), _raw(raw, "community_code", out.index),
             "社区不存在（可填社区代码或社区全称）")
@@ -488,6 +488,11 @@ def _child_codes(out, rows, layer, h, names, raw, problems) -> None:
     if layer == "disputes" and "compound_code" in out:
         unknown = out["compound_code"].notna() & ~out["compound_code"].isin(list(h.compounds))
         _report(problems, rows, unknown, names("compound_code"), out["compound_code"], "小区编码不存在")
+
+
+def _nones(index) -> pd.Series:
+    """A column of None (``pd.Series(None, …)`` would hold NaN) for a field the file lacks."""
+    return pd.Series([None] * len(index), index=index, dtype=object)
 
 
 def _duplicates(codes: pd.Series, rows: pd.Series, field_name: str) -> list[Problem]:
@@ -668,7 +673,7 @@ def _compound_rules(values, rows, today, names) -> tuple[list[Problem], list[Pro
 def _dispute_rules(values, rows, names) -> list[Problem]:
     closed = {s.value for s in CLOSED_DISPUTE_STATUSES}
     problems = []
-    closed_on = values["closed_on"] if "closed_on" in values else pd.Series(None, index=values.index, dtype=object)
+    closed_on = values["closed_on"] if "closed_on" in values else _nones(values.index)
     for i, row in zip(values.index, rows):
         status, reported, done = values.at[i, "status"], values.at[i, "reported_on"], closed_on[i]
         if status in closed and done is None:

@@ -437,3 +437,20 @@ def test_a_row_without_community_or_grid_is_placed_by_its_location_with_a_warnin
     assert (got["community_code"], got["grid_code"], got["code"]) == ("350102005001", "350102005001001",
                                                                      "350102005001C001")
     assert list(preview.warnings["问题"]) == ["未填所属社区，已按位置归入“光禄坊社区”"]
+
+
+def test_stations_and_disputes_without_codes_import_and_reimport_without_duplicates(engine):
+    station = {"站点名称": "军门社区居家养老服务站", "站点类型": "居家养老服务站", "所属社区": "军门社区",
+               "经度": 119.2915, "纬度": 26.0818}
+    case = {"纠纷类别": "邻里纠纷", "来源": "来访", "办理状态": "受理", "受理日期": "2026-11-01",
+            "所属网格": "350102004001001", "地址": "东街1号", "经度": 119.2915, "纬度": 26.0818}
+    for layer, rows, code in (("stations", [station], "350102004001S001"),
+                              ("disputes", [case, {**case, "地址": "东街 2 号"}], "JF2600001")):
+        first = preview_import(engine, csv_bytes(rows), layer, "a.csv", today=TODAY)
+        assert first.ok and first.new_codes == len(rows), first.problems
+        assert first.frame["code"].iloc[0] == code
+        commit_import(engine, first, system_operator("测试"))
+        again = preview_import(engine, csv_bytes(rows), layer, "a.csv", today=TODAY)
+        assert (again.inserts, again.updates, again.matched) == (0, len(rows), len(rows))
+        commit_import(engine, again, system_operator("测试"))
+        assert len(read_layer(engine, layer)) == len(rows)
