@@ -324,7 +324,8 @@ def _codeless(rows: list[dict]) -> bytes:
     return csv_bytes([{k: v for k, v in r.items() if k != "小区编码"} for r in rows])
 
 
-def test_a_ledger_without_codes_matches_by_name_and_issues_new_codes_once(engine):
+def test_a_ledger_without_codes_matches_by_name_and_issues_new_codes_once(db_url):
+    engine = tiny_store(db_url)
     rows = [compound_row(**{"小区名称": "军门新村 1", "所属社区": "军门社区", "所属网格": "", "经度": 119.2925, "纬度": 26.0815}),
             compound_row(**{"小区名称": "军门新村２", "所属社区": "军门", "所属网格": "", "经度": 119.2935, "纬度": 26.0815}),
             compound_row(**{"小区名称": "安泰里3#楼", "经度": 119.2965}),
@@ -352,7 +353,8 @@ def test_a_new_code_is_never_reused_after_its_record_is_gone(engine):
     assert list(preview.frame["code"]) == ["350102004002C002"]
 
 
-def test_a_code_issued_in_a_stale_preview_is_refused_and_nothing_written(engine):
+def test_a_code_issued_in_a_stale_preview_is_refused_and_nothing_written(db_url):
+    engine = tiny_store(db_url)
     data = _codeless([compound_row(**{"小区名称": "安泰里"})])
     stale = preview_import(engine, data, "compounds", "a.csv", today=TODAY)
     other = preview_import(engine, _codeless([compound_row(**{"小区名称": "安泰东里"})]), "compounds", "b.csv",
