@@ -42,8 +42,8 @@ from geo.ingest_fields import (
     fields_of,
     guess_mapping,
 )
-from geo.lifecycle import FIELD_LABELS as RENO_LABELS
 from geo.ingest_match import KEY_FIELDS, Matches, match_codes, units_at
+from geo.lifecycle import FIELD_LABELS as RENO_LABELS
 from geo.lifecycle import compound_gaps, validate_compound_edit
 from geo.scope import street_of
 from geo.vocab import CLOSED_DISPUTE_STATUSES, Level

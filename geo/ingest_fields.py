@@ -196,20 +196,28 @@ def _lookup(layer: str) -> dict[str, str]:
     return table
 
 
+_CRS_WORDS = re.compile(r"高德|百度|腾讯|天地图|火星|gcj0?2|bd0?9|wgs0?84|cgcs(?:2000)?|gps")
+
+
+def _without_crs(key: str) -> str:
+    """A normalised header without the coordinate system it names: ``高德经度`` -> ``经度``."""
+    return _CRS_WORDS.sub("", _bare(key))
+
+
 def guess_mapping(columns, layer: str) -> dict[str, str]:
     """Source column -> field for the columns recognised by label, name or alias (first match wins).
 
-    Exact (normalised) matches beat matches without a bracketed unit; each field is taken once.
-    Unrecognised columns are left out (they are not imported).
+    Exact (normalised) matches beat matches without a bracketed unit, which beat matches without a
+    coordinate system's name (``高德经度`` is 经度); each field is taken once. Unrecognised columns are
+    left out (they are not imported).
     """
     table = _lookup(layer)
     out: dict[str, str] = {}
-    for strict in (True, False):
+    for how in (normalise_header, lambda c: _bare(normalise_header(c)), lambda c: _without_crs(normalise_header(c))):
         for col in columns:
             if col in out:
                 continue
-            key = normalise_header(col)
-            field = table.get(key) if strict else table.get(_bare(key))
+            field = table.get(how(col))
             if field is not None and field not in out.values():
                 out[col] = field
     return {c: out[c] for c in columns if c in out}
@@ -219,7 +227,7 @@ def header_score(cells, layer: str) -> int:
     """How many of ``cells`` name a field of ``layer``: used to find the header row under a title."""
     table = _lookup(layer)
     return sum(1 for c in cells if c is not None and str(c).strip()
-               and (normalise_header(c) in table or _bare(normalise_header(c)) in table))
+               and (normalise_header(c) in table or _without_crs(normalise_header(c)) in table))
 
 
 def check_mapping(mapping: dict[str, str], columns, layer: str) -> list[str]:

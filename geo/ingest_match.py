@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "compounds": ("community_code", "name"),
     "stations": ("community_code", "name"),

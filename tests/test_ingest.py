@@ -16,10 +16,10 @@ from openpyxl import Workbook
 
 from data.exchange import export_layer, template_xlsx
 from data.ingest import commit_import, import_log, preview_import
-from geo.errors import ConflictError, DataValidationError
 from data.store import read_layer
 from geo.access import system_operator
 from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
+from geo.errors import ConflictError, DataValidationError
 from geo.ingest_fields import LAYER_FIELDS, merge_mapping
 from geo.scope import Scope
 from tests.ingest_helpers import checksum, compound_row, csv_bytes, tiny_store

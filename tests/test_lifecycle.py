@@ -11,9 +11,9 @@ from geo.lifecycle import (
     allowed_next,
     can_move,
     changed_fields,
+    compound_gaps,
     describe_change,
     normalise_changes,
-    compound_gaps,
     validate_compound_edit,
 )
 from geo.vocab import RenovationStatus as S
