@@ -782,6 +782,7 @@ def _validate(mapped, geometry, guess, layer, ref, names, problems, repair, chec
         problems += codes
     values, matches, keyed = _key_rows(values, rows, layer, ref, names)
     problems += keyed + _duplicates(values["code"], rows, names("code")) + more
+    values = keep_stored_gaps(values, layer, ref)
     rules, gaps = rule_problems(values, rows, layer, ref.today, names)
     problems += rules
     warnings += gaps
@@ -793,6 +794,41 @@ def _validate(mapped, geometry, guess, layer, ref, names, problems, repair, chec
     values[ROW] = rows.values
     frame = gpd.GeoDataFrame(values, geometry=gpd.GeoSeries(geoms.values, index=values.index), crs=icrs.gcrs.WGS84_EPSG)
     return Prepared(layer, frame, problems, repairs, mapping, guess.key, guess.note, shift, warnings, matches)
+
+
+GAP_FIELDS = ("plan_year", "started_on", "completed_on")
+"""Compound fields a historical ledger often leaves blank; a blank never erases what the store holds."""
+
+
+def keep_stored_gaps(values: pd.DataFrame, layer: str, ref: Reference) -> pd.DataFrame:
+    """Rows that update a stored compound: a blank (or absent) 计划年度/开工日期/完工日期 keeps the stored value.
+
+    An old ledger without dates must not wipe the dates the office has since entered; a value in the
+    file still replaces the stored one."""
+    records = ref.records
+    if layer != "compounds" or records is None or not len(records) or "code" not in values:
+        return values
+    stored = records.drop_duplicates("code").set_index("code")
+    out = values.copy()
+    known = [i for i in out.index if out.at[i, "code"] is not None and str(out.at[i, "code"]) in stored.index]
+    for column in (c for c in GAP_FIELDS if c in stored):
+        current = (out[column] if column in out else _nones(out.index)).astype(object).copy()
+        for i in known:
+            if is_blank(current[i]):
+                current[i] = _plain_value(stored.at[str(out.at[i, "code"]), column])
+        out[column] = current
+    return out
+
+
+def _plain_value(value):
+    """A stored value as the coerced form: None for missing, int years, ``date`` for dates."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.date()
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() else value
+    return value
 
 
 def _place_by_location(values, geoms, rows, layer, ref, names) -> tuple[pd.DataFrame, list[Problem]]:

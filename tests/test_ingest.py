@@ -456,3 +456,19 @@ def test_stations_and_disputes_without_codes_import_and_reimport_without_duplica
         assert (again.inserts, again.updates, again.matched) == (0, len(rows), len(rows))
         commit_import(engine, again, system_operator("测试"))
         assert len(read_layer(engine, layer)) == len(rows)
+
+
+def test_a_blank_date_in_a_ledger_keeps_the_stored_date_and_warns_only_where_none_is_known(engine):
+    done = compound_row(**{"改造状态": "已完工", "计划年度": 2025, "开工日期": "2025-03-01", "完工日期": "2025-10-01"})
+    commit_import(engine, preview_import(engine, csv_bytes([done]), "compounds", "a.csv", today=TODAY),
+                  system_operator("测试"))
+    old = {k: v for k, v in done.items() if k not in ("小区编码", "开工日期", "完工日期")}
+    other = compound_row(**{"小区编码": "", "小区名称": "安泰里", "改造状态": "已完工", "计划年度": 2024,
+                            "开工日期": "2024-03-01", "完工日期": ""})
+    preview = preview_import(engine, csv_bytes([old, {k: v for k, v in other.items() if k != "小区编码"}]),
+                             "compounds", "old.csv", today=TODAY)
+    assert preview.ok and preview.matched == 1, preview.problems
+    assert list(preview.warnings[["行号", "字段"]].itertuples(index=False, name=None)) == [(3, "完工日期")]
+    commit_import(engine, preview, system_operator("测试"))
+    kept = read_layer(engine, "compounds").set_index("code").loc["350102004002C101"]
+    assert (str(kept["started_on"])[:10], str(kept["completed_on"])[:10]) == ("2025-03-01", "2025-10-01")
