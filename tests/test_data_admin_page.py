@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from argon2 import PasswordHasher, profiles
@@ -232,3 +234,83 @@ def test_a_hidden_gcj02_offset_is_reported_and_one_click_revalidates_as_gcj02(db
     at.button(key="imp_use_shift").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert metrics(at)["问题"] == "0" and not confirm(at).disabled
+
+
+# ---------------------------------------------------------------- an office's own ledger, as it really is
+
+
+def office_ledger(url: str) -> tuple[bytes, pd.DataFrame]:
+    """军门社区's ledger as the office keeps it: no code column, a merged title, 户数 as “120户”, 高德 (GCJ-02)
+    coordinates, two new compounds missing the date their status wants, a 合计 row and notes under the table.
+    Returns the .xlsx bytes and the truth (name, WGS84 lon/lat, households) of every record."""
+    from openpyxl import Workbook
+
+    from geo.crs import wgs84_to_gcj02
+
+    stored = read_layer(engine_for(url), "compounds", Scope(JUNMEN)).sort_values("code")
+    truth = pd.DataFrame({"name": stored["name"].to_numpy(), "lon": stored.geometry.x.to_numpy(),
+                          "lat": stored.geometry.y.to_numpy(), "households": stored["households"].to_numpy()})
+    x0, y0 = truth["lon"].mean(), truth["lat"].mean()
+    truth.loc[len(truth)] = ["军门新苑", x0 + 0.0004, y0 + 0.0003, 88]
+    truth.loc[len(truth)] = ["军门里３号楼", x0 - 0.0004, y0 - 0.0003, 64]
+    gx, gy = wgs84_to_gcj02(truth["lon"].to_numpy(), truth["lat"].to_numpy())
+    labels = {"not_planned": "未纳入计划", "planned": "已纳入计划", "under_way": "施工中", "completed": "已完工",
+              "managed": "长效管理"}
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["军门社区老旧小区台账（2026年11月）"])
+    ws.merge_cells("A1:J1")
+    ws.append(["填报单位：军门社区", None, None, None, None, "填报日期：2026年11月20日"])
+    ws.append(["序号", "小区名称", "所属社区", "户数", "改造状态", "计划年度", "开工日期", "完工日期", "高德经度", "高德纬度"])
+    for i, row in enumerate(stored.itertuples(index=False)):
+        ws.append([i + 1, row.name, "军门社区", f"{row.households}户", labels[row.status],
+                   None if pd.isna(row.plan_year) else int(row.plan_year), None, None, float(gx[i]), float(gy[i])])
+    n = len(stored)
+    ws.append([n + 1, "军门新苑", "军门社区", "88户", "已完工", 2025, "2025年3月1日", None, float(gx[n]), float(gy[n])])
+    ws.append([n + 2, "军门里３号楼", "军门", 64, "施工中", 2026, None, None, float(gx[n + 1]), float(gy[n + 1])])
+    ws.append(["合计", None, None, f"{int(truth['households'].sum())}户"])
+    ws.append([])
+    ws.append(["填表人：张三", None, None, "制表日期：2026-11-20"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue(), truth
+
+
+def _metres_apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84").inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])[2]
+
+
+def test_an_office_ledger_without_codes_imports_on_the_page_and_again_as_updates(db_url):
+    data, truth = office_ledger(db_url)
+    stored = int((table_rows(db_url)["community_code"] == JUNMEN).sum())
+    at = open_page("导入", "dongjie", ("军门社区台账.xlsx", data), db_url)
+    assert metrics(at)["新增"] == "2" and metrics(at)["更新"] == str(stored) and metrics(at)["问题"] == "0"
+    assert metrics(at)["提示"] == "2"
+    frames = {tuple(df.value.columns): df.value for df in at.dataframe}
+    skipped = next(v for k, v in frames.items() if "问题" in k and v["问题"].str.contains("合计").any())
+    total_row = 3 + len(truth) + 1  # title, note, header, the records, then 合计
+    assert total_row in set(skipped["行号"])
+    assert "按列名" in texts(at) and "GCJ-02" in texts(at)
+    confirm(at).click().run()
+    assert not at.exception and "导入完成：新增 2 条" in texts(at), texts(at)
+    after = read_layer(engine_for(db_url), "compounds", Scope(JUNMEN)).set_index("name")
+    got = np.column_stack([after.loc[truth["name"]].geometry.x, after.loc[truth["name"]].geometry.y])
+    assert _metres_apart(got, truth[["lon", "lat"]].to_numpy()).max() < 1.0
+    assert list(after.loc[truth["name"], "households"]) == list(truth["households"])
+    again = open_page("导入", "dongjie", ("军门社区台账.xlsx", data), db_url)
+    assert metrics(again)["新增"] == "0" and metrics(again)["更新"] == str(stored + 2)
+
+
+def test_the_same_ledger_through_the_command_line_exits_0_and_lists_warnings_and_skips(db_url, capsys):
+    from data.cli import main
+
+    data, truth = office_ledger(db_url)
+    path = Path(db_url.removeprefix("sqlite:///")).with_name("台账.xlsx")
+    path.write_bytes(data)
+    assert main(["--database-url", db_url, "import", "compounds", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "已跳过的非数据行" in out and "合计" in out and "提示（不影响导入" in out and "已导入：新增 2 条" in out
+    assert main(["--database-url", db_url, "import", "compounds", str(path)]) == 0
+    assert f"新增 0 条，更新 {len(truth)} 条" in capsys.readouterr().out
