@@ -37,6 +37,7 @@ from layers.registry import LAYERS, check_options
 MAX_ZOOM = 18
 MIN_ZOOM = 9
 BACKGROUND = "#f3f1ec"
+FIT_PADDING = 10  # pixels between the fitted bounds and the map's edge
 _BASEMAP_ATTR = "gulou_basemap"
 MAP_CSS = (
     f".leaflet-container {{ background: {BACKGROUND}; }}\n"
@@ -78,6 +79,7 @@ def build_map(
     *,
     settings: Settings | None = None,
     height: str | int = "100%",
+    top_padding: int = FIT_PADDING,
 ) -> folium.Map:
     """A folium Map fitted to ``bounds`` = (minx, miny, maxx, maxy), EPSG:4326 lon/lat degrees.
 
@@ -85,6 +87,8 @@ def build_map(
     (or "component"; needs ``prefix``, the URL under which ``layers.assets.asset_files()`` are
     served), "inline" (self-contained HTML for ``save()``), or "data" (self-contained, also works in
     st_folium). With no basemap there is no tile layer, no attribution link and a plain background.
+    ``top_padding``: pixels kept free above the fitted bounds (10 on the other sides), e.g. for a legend
+    along the top.
     """
     settings = settings or Settings()
     choice = get_basemap(basemap, settings)
@@ -101,7 +105,12 @@ def build_map(
     add_basemap(m, basemap, settings)
     m.add_child(HeaderStyle("map", MAP_CSS))
     m.add_child(MetricScale())
-    m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]], padding=(10, 10))
+    corners = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+    if top_padding == FIT_PADDING:
+        m.fit_bounds(corners, padding=(FIT_PADDING, FIT_PADDING))
+    else:
+        m.fit_bounds(corners, padding_top_left=(FIT_PADDING, int(top_padding)),
+                     padding_bottom_right=(FIT_PADDING, FIT_PADDING))
     setattr(m, _BASEMAP_ATTR, basemap)
     return m
 

@@ -1,29 +1,34 @@
-"""导入 view: choose a layer and a file, adjust the column mapping, read the preview, then 确认导入.
+"""导入 view: choose a layer and a file, adjust the column mapping, read the preview and its map, then 确认导入.
 
 Nothing is written before 确认导入; the button needs a clean preview and a logged-in account. The
 store decides whether the account may write every row (refusals are audited and shown here).
 """
 from __future__ import annotations
 
+import copy
 import io
 
 import pandas as pd
 import streamlit as st
 from openpyxl import load_workbook
+from streamlit_folium import st_folium
 
 from dashboard.context import PageContext, engine
 from dashboard.data_admin import importing as imp
+from dashboard.mapview import STATIC_PREFIX, serve_assets
 from data.ingest import ImportPreview
 from geo.access import Account
 from geo.errors import DataValidationError, GuloError, PermissionDenied
 from geo.ingest_crs import CRS_CHOICES, crs_label
 from geo.ingest_fields import LAYER_LABELS
+from geo.vocab import ImportRowState
 
 UPLOAD_KEY = "data_admin_upload"
 """Session key of an injected upload ``(filename, bytes)``, read when the file widget is empty (tests)."""
 RESULT_KEY = "data_admin_result"
 FILE_TYPES = ["geojson", "json", "gpkg", "zip", "csv", "txt", "xlsx", "xlsm"]
 AUTO_CRS = ""
+MAP_HEIGHT = 480
 
 
 def _uploaded() -> tuple[str, bytes] | None:
@@ -55,9 +60,13 @@ def _read_options(layer: str, filename: str, data: bytes) -> imp.ImportOptions:
     if filename.lower().endswith((".xlsx", ".xlsm")):
         names = _sheets(data)
         sheet = c3.selectbox("工作表", names, key="imp_sheet") if len(names) > 1 else None
-    repair = st.checkbox("修复无效几何（make_valid）", key="imp_repair",
+    c4, c5 = st.columns(2)
+    repair = c4.checkbox("修复无效几何（make_valid）", key="imp_repair",
                          help="自相交等无效的面用 make_valid 修复，每处修复都列在预览中")
-    return imp.ImportOptions(layer, None if encoding == imp.AUTO else encoding.lower(), crs or None, sheet, repair)
+    strict = c5.checkbox("严格模式（提示也视为错误）", key="imp_strict",
+                         help="默认：状态所需但缺失的开工日期、完工日期、计划年度只作提示，照常导入；勾选后这些行不能导入")
+    return imp.ImportOptions(layer, None if encoding == imp.AUTO else encoding.lower(), crs or None, sheet, repair,
+                             strict=strict)
 
 
 def _mapping(options: imp.ImportOptions, filename: str, data: bytes) -> imp.ImportOptions:
@@ -74,7 +83,8 @@ def _mapping(options: imp.ImportOptions, filename: str, data: bytes) -> imp.Impo
             key=f"imp_map_{options.layer}_{imp.digest(data)[:12]}",
             column_config={"对应字段": st.column_config.SelectboxColumn(options=choices, required=True)})
     pairs = tuple((str(c), by_label.get(f, imp.SKIP)) for c, f in zip(edited["文件中的列"], edited["对应字段"]))
-    return imp.ImportOptions(options.layer, options.encoding, options.crs, options.sheet, options.repair, pairs)
+    return imp.ImportOptions(options.layer, options.encoding, options.crs, options.sheet, options.repair, pairs,
+                             options.strict)
 
 
 def _use_crs(key: str) -> None:
@@ -82,24 +92,62 @@ def _use_crs(key: str) -> None:
     st.session_state["imp_crs"] = key
 
 
-def _show_preview(preview: ImportPreview, account: Account | None) -> None:
-    """Summary, counts, encoding and CRS, problems (all of them), repairs and the first rows."""
-    (st.success if preview.ok else st.error)(preview.summary)
+def _metrics(preview: ImportPreview) -> None:
+    """新增 / 更新 / 问题 / 提示 / 跳过的行 counts in one row."""
     p = preview.prepared
-    cols = st.columns(4)
-    cols[0].metric("新增", f"{preview.inserts}")
-    cols[1].metric("更新", f"{preview.updates}")
+    cols = st.columns(5)
+    cols[0].metric(ImportRowState.NEW.label, f"{preview.inserts}")
+    cols[1].metric(ImportRowState.UPDATE.label, f"{preview.updates}",
+                   help=f"其中无编码、按社区和名称匹配到库中记录的 {preview.matched} 条" if preview.matched else None)
     cols[2].metric("问题", f"{len(p.problems)}")
-    cols[3].metric("修复几何", f"{len(p.repairs)}")
+    cols[3].metric("提示", f"{len(p.warnings)}")
+    cols[4].metric("跳过的行", f"{len(preview.skipped)}")
+
+
+def _preview_map(ctx: PageContext, preview: ImportPreview) -> None:
+    """地图预览: the file's records over the stored communities, coloured by what 确认导入 would do."""
+    st.markdown("**地图预览**（确认导入前不会写入；灰色为库中社区界线）")
+    try:
+        pm = imp.cached_preview_map(preview, ctx.layer("communities"), ctx.settings, STATIC_PREFIX,
+                                    ctx.scope.code, st.session_state)
+    except GuloError as exc:
+        st.error(f"无法绘制地图预览：{exc}")
+        return
+    if pm.drawable:
+        serve_assets()
+        # A fresh copy of the kept map each rerun keeps the component's key and payload stable.
+        st_folium(copy.deepcopy(pm.map), height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
+                  key="imp_preview_map")
+    st.caption(imp.map_caption(pm))
+    for note in imp.map_notes(pm):
+        st.warning(note, icon=":material/wrong_location:")
+
+
+def _report_tables(preview: ImportPreview) -> None:
+    """提示 (warnings), rows skipped as not records, and repaired geometries: each listed in full when present."""
+    for frame, title, key in ((preview.warnings, "提示（不影响导入；之后编辑该记录时须补填）", "imp_warnings"),
+                              (preview.skipped, "已跳过的非数据行（合计、说明、空行、重复表头等）", "imp_skipped"),
+                              (preview.repairs, "已修复的几何", "imp_repairs")):
+        if len(frame):
+            st.markdown(f"**{title}：{len(frame)} 处**")
+            st.dataframe(frame, hide_index=True, width="stretch", key=key)
+
+
+def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | None) -> None:
+    """Summary, counts, the shift check, the map, problems (all of them), repairs and the first rows."""
+    (st.success if preview.ok else st.error)(preview.summary)
+    for note in preview.notes:
+        st.info(note, icon=":material/info:")
+    p = preview.prepared
+    _metrics(preview)
     if p.shift is not None:
         st.warning(p.shift.message, icon=":material/location_on:")
         st.button(f"改按 {crs_label(p.shift.key)} 重新校验", key="imp_use_shift", on_click=_use_crs, args=(p.shift.key,))
+    _preview_map(ctx, preview)
     if not preview.ok:
         st.markdown(f"**问题清单（共 {len(p.problems)} 个，全部列出；修改文件或映射后重新上传）**")
         st.dataframe(preview.problems, hide_index=True, width="stretch", key="imp_problems")
-    if p.repairs:
-        st.markdown(f"**已修复的几何（{len(p.repairs)} 处）**")
-        st.dataframe(preview.repairs, hide_index=True, width="stretch", key="imp_repairs")
+    _report_tables(preview)
     outside = imp.scope_hint(preview, account)
     if outside:
         st.warning(f"提示：有 {len(outside)} 个区划不在您的辖区（{account.where}）内，确认导入时将被拒绝："
@@ -156,5 +204,5 @@ def import_view(ctx: PageContext, account: Account | None) -> None:
     except GuloError as exc:
         st.error(f"无法读取“{filename}”：{exc}")
         return
-    _show_preview(preview, account)
+    _show_preview(ctx, preview, account)
     _confirm(ctx, preview, account)
