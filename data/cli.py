@@ -4,7 +4,9 @@ Commands come from the modules listed in ``COMMAND_MODULES``; each has
 ``register(subparsers) -> None`` that adds its sub-commands with ``set_defaults(handler=fn)``,
 where ``fn(args) -> int`` is the exit code. Adding a command is adding a module to the list.
 The database is the one in ``geo.settings`` (``DATABASE_URL`` or the SQLite file in ``DATA_DIR``);
-``--database-url`` overrides it. Messages are Chinese; project errors exit with code 2.
+``--database-url`` overrides it. Messages are Chinese; project errors exit with code 2; any other
+error exits with code 3 after one Chinese line with an incident id on stderr (the traceback goes to
+``<data_dir>/logs/incidents.log``, see ``data.incidents``).
 """
 from __future__ import annotations
 
@@ -12,10 +14,19 @@ import argparse
 import importlib
 import sys
 
+from data.incidents import incident_log_path, incident_message, log_to_file, record_incident
 from geo.errors import GuloError
+from geo.settings import Settings
 
 COMMAND_MODULES: tuple[str, ...] = ("data.cli_transfer", "data.account_cli")
 """Modules whose ``register(subparsers)`` adds commands."""
+INCIDENT_ACTIONS: dict[str, tuple[str, str]] = {
+    "import": ("导入", "未写入任何数据"),  # the import writes in one transaction: an error rolls it back
+    "export": ("导出", ""),
+    "template": ("生成模板", ""),
+    "accounts": ("账号管理", ""),
+}
+"""Command -> (what the user did, what is known to be saved) for the message of an unexpected error."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,13 +40,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns its exit code (2 for a project error, shown in Chinese on stderr)."""
+    """Run one command; its exit code, 2 for a project error (Chinese on stderr), 3 for any other error.
+
+    An unexpected error prints only a Chinese line with an incident id; its traceback goes to the
+    incident log under the data directory. KeyboardInterrupt is not caught."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except GuloError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # the last resort: logged with its traceback, the user gets an incident id
+        return _unexpected(exc, args.command)
+
+
+def _unexpected(exc: Exception, command: str) -> int:
+    """Log ``exc`` to the incident log and print the Chinese notice with its id; exit code 3."""
+    try:
+        data_dir = Settings.load().data_dir
+    except GuloError:  # a bad setting in the environment must not hide the incident
+        data_dir = Settings().data_dir
+    log_to_file(incident_log_path(data_dir))
+    incident = record_incident(exc, f"命令行 {command}")
+    action, outcome = INCIDENT_ACTIONS.get(command, (f"执行命令“{command}”", ""))
+    print(f"错误：{incident_message(incident, action, outcome=outcome)}", file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":

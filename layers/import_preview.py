@@ -161,17 +161,28 @@ def without_geometry(rows: gpd.GeoDataFrame) -> int:
     return int((~_has_geometry(rows.geometry)).sum())
 
 
+ROWS_PADDING_DEG = 0.004
+"""Padding (degrees, ≈ 400 m) around the file's records when the map fits them, so the neighbouring units show."""
+
+
 def view_bounds(rows: gpd.GeoDataFrame, units: gpd.GeoDataFrame,
                 margin_m: float = NEAR_M) -> tuple[float, float, float, float]:
-    """(minx, miny, maxx, maxy) lon/lat the map fits: the units and the rows near them, never more than
-    ``margin_m`` beyond the units; :data:`FALLBACK_BOUNDS` when there is nothing to fit."""
-    near = rows.geometry[near_mask(rows, units, margin_m)]
-    frames = [g for g in (units.geometry[_has_geometry(units.geometry)], near) if not g.empty]
-    if not frames:
+    """(minx, miny, maxx, maxy) lon/lat the map fits: the rows near the units (and the stored positions
+    they update) padded by :data:`ROWS_PADDING_DEG`, else the units; never more than ``margin_m``
+    beyond the units; :data:`FALLBACK_BOUNDS` when there is nothing to fit."""
+    near = rows[near_mask(rows, units, margin_m)]
+    stored = gpd.GeoSeries(list(near["stored_geom"]) if "stored_geom" in near else [], crs=rows.crs)
+    parts = [g[_has_geometry(g)] for g in (near.geometry, stored)]
+    parts = [g for g in parts if not g.empty]
+    if parts:
+        boxes = np.array([g.total_bounds for g in parts])
+        pad = ROWS_PADDING_DEG
+        minx, miny = boxes[:, 0].min() - pad, boxes[:, 1].min() - pad
+        maxx, maxy = boxes[:, 2].max() + pad, boxes[:, 3].max() + pad
+    elif _has_geometry(units.geometry).any():
+        minx, miny, maxx, maxy = units.geometry[_has_geometry(units.geometry)].total_bounds
+    else:
         return FALLBACK_BOUNDS
-    boxes = np.array([g.total_bounds for g in frames])
-    minx, miny = boxes[:, 0].min(), boxes[:, 1].min()
-    maxx, maxy = boxes[:, 2].max(), boxes[:, 3].max()
     box = _near_box(units, margin_m)
     if box is not None:
         bx0, by0, bx1, by1 = box.bounds

@@ -23,6 +23,7 @@ from layers.features import FeatureLayer
 from layers.import_preview import (
     CANVAS_ROWS,
     FALLBACK_BOUNDS,
+    ROWS_PADDING_DEG,
     moved_updates,
     outside_view,
     preview_map,
@@ -158,15 +159,24 @@ def test_far_rows_do_not_zoom_the_map_out_and_are_counted():
     ])
     units = units_frame()
     assert outside_view(rows, units) == 2 and without_geometry(rows) == 1
-    assert view_bounds(rows, units) == pytest.approx(tuple(units.total_bounds))
+    pad = ROWS_PADDING_DEG  # the one near row, padded; the far ones are left out
+    assert view_bounds(rows, units) == pytest.approx((LON + 0.001 - pad, LAT - pad, LON + 0.001 + pad, LAT + pad))
     (south, west), (north_, east) = fitted_bounds(preview_map(rows, units))
     assert 26.0 < south < north_ < 26.2 and 119.2 < west < east < 119.4
 
 
-def test_near_rows_just_outside_the_units_widen_the_view():
-    rows = rows_frame([{"state": "new", "label": "界外一点", "geometry": Point(LON + 0.03, LAT)}])
+def test_the_view_follows_the_rows_and_the_stored_positions_they_move_from():
+    stored = Point(LON - 0.015, LAT)
+    rows = rows_frame([{"state": "new", "label": "界外一点", "geometry": Point(LON + 0.03, LAT)},
+                       {"state": "update", "label": "移动", "geometry": Point(LON, LAT + 0.005), "stored_geom": stored}])
     minx, miny, maxx, maxy = view_bounds(rows, units_frame())
-    assert maxx == pytest.approx(LON + 0.03) and minx == pytest.approx(LON - 0.02)
+    pad = ROWS_PADDING_DEG
+    assert (minx, miny, maxx, maxy) == pytest.approx((LON - 0.015 - pad, LAT - pad, LON + 0.03 + pad, LAT + 0.005 + pad))
+
+
+def test_without_rows_near_the_district_the_view_is_the_units():
+    rows = rows_frame([{"state": "problem", "label": "北京", "geometry": Point(116.40, 39.90)}])
+    assert view_bounds(rows, units_frame()) == pytest.approx(tuple(units_frame().total_bounds))
 
 
 def test_counts_list_every_state():
