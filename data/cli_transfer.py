@@ -54,7 +54,7 @@ def _register_import(subparsers) -> None:
     p.add_argument("--crs", help=f"坐标系（默认自动识别）：{', '.join(CRS_CHOICES)} 或 EPSG:代码")
     p.add_argument("--map", action="append", default=[], metavar="列名=字段",
                    help="指定列映射（字段可写英文名或中文列名；字段为 - 表示不导入该列），可重复")
-    p.add_argument("--sheet", help="工作表或图层名（默认第一个）")
+    p.add_argument("--sheet", help="工作表或图层名（默认：表头与该图层最相符的工作表，通常是第一个）")
     p.add_argument("--repair", action="store_true", help="用 make_valid 修复无效多边形（逐条报告）")
     p.add_argument("--no-shift-check", action="store_true", help="不检查 GCJ-02/BD-09 误作 WGS84 的偏移")
     p.add_argument("--strict", action="store_true",

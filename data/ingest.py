@@ -68,12 +68,12 @@ class ImportPreview:
     @property
     def skipped(self) -> pd.DataFrame:
         """Rows of the file that are not records (totals, notes, blank rows …), each with why (same columns)."""
-        return problems_frame(list(getattr(self.source, "skipped", [])))
+        return problems_frame(list(self.source.skipped))
 
     @property
     def notes(self) -> list[str]:
         """How the file was read, in Chinese (the sheet used, a rebuilt .shx …)."""
-        return list(getattr(self.source, "notes", []))
+        return list(self.source.notes)
 
     @property
     def matched(self) -> int:

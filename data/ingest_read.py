@@ -19,6 +19,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import shutil
 import tempfile
 import warnings
@@ -36,6 +37,7 @@ import pandas as pd
 import pyogrio
 import xlrd
 from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
 
 from geo.errors import DataValidationError
 from geo.ingest import ROW, Problem
@@ -290,6 +292,46 @@ def _xlsx_rows(ws, limit: int | None = None) -> Rows:
     return [(i, list(cells)) for i, cells in enumerate(ws.iter_rows(values_only=True, max_row=limit), start=1)]
 
 
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
+
+
+def merged_ranges(data: bytes, ws) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only worksheet as (min_col, min_row, max_col, max_row), 1-based.
+
+    Read-only openpyxl streams cells and does not list merges, so they are read from the sheet's XML."""
+    path = getattr(ws, "_worksheet_path", None)
+    if not path:
+        return []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        try:
+            xml = zf.read(path)
+        except KeyError:
+            return []
+    return [range_boundaries(ref.decode()) for ref in _MERGE.findall(xml)]
+
+
+def fill_merged_down(rows: Rows, ranges: list[tuple[int, int, int, int]]) -> Rows:
+    """Cells merged over several rows (a community written once beside its compounds) take the top cell's value
+    in every row of the range; merges within one row (titles) are left as they are."""
+    if not ranges:
+        return rows
+    at = {n: i for i, (n, _) in enumerate(rows)}
+    out = [(n, list(cells)) for n, cells in rows]
+    for min_col, min_row, max_col, max_row in ranges:
+        if max_row == min_row or min_row not in at:
+            continue
+        top = out[at[min_row]][1]
+        for n in range(min_row + 1, max_row + 1):
+            if n not in at:
+                continue
+            cells = out[at[n]][1]
+            for col in range(min_col, max_col + 1):
+                if col - 1 < len(top):
+                    cells.extend([None] * (col - len(cells)))
+                    cells[col - 1] = top[col - 1]
+    return out
+
+
 def read_xlsx(data: bytes, filename: str, layer: str | None = None, sheet: str | int | None = None) -> SourceTable:
     """The asked (or best fitting) worksheet; ``_row`` is the Excel row number; see ``_choose_sheet``.
 
@@ -301,7 +343,8 @@ def read_xlsx(data: bytes, filename: str, layer: str | None = None, sheet: str |
         names = wb.sheetnames
         index, notes = _choose_sheet(names, lambda i: _xlsx_rows(wb[names[i]], HEADER_SEARCH_ROWS), layer, sheet,
                                      filename)
-        rows = _xlsx_rows(wb[names[index]])
+        ws = wb[names[index]]
+        rows = fill_merged_down(_xlsx_rows(ws), merged_ranges(data, ws))
     except DataValidationError:
         raise
     except Exception as exc:  # a damaged sheet part fails only when read (read-only mode streams it)

@@ -6,19 +6,20 @@ store decides whether the account may write every row (refusals are audited and 
 from __future__ import annotations
 
 import copy
-import io
 
 import pandas as pd
 import streamlit as st
-from openpyxl import load_workbook
 from streamlit_folium import st_folium
 
 from dashboard.context import PageContext, engine
 from dashboard.data_admin import importing as imp
 from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.text import md_escape
+from data.incidents import incident_message, record_incident
 from data.ingest import ImportPreview
+from data.ingest_read import sheet_names
 from geo.access import Account
-from geo.errors import DataValidationError, GuloError, PermissionDenied
+from geo.errors import GuloError, PermissionDenied
 from geo.ingest_crs import CRS_CHOICES, crs_label
 from geo.ingest_fields import LAYER_LABELS
 from geo.vocab import ImportRowState
@@ -26,7 +27,8 @@ from geo.vocab import ImportRowState
 UPLOAD_KEY = "data_admin_upload"
 """Session key of an injected upload ``(filename, bytes)``, read when the file widget is empty (tests)."""
 RESULT_KEY = "data_admin_result"
-FILE_TYPES = ["geojson", "json", "gpkg", "zip", "csv", "txt", "xlsx", "xlsm"]
+FILE_TYPES = ["geojson", "json", "gpkg", "zip", "csv", "txt", "xlsx", "xlsm", "xls"]
+AUTO_SHEET = "自动"
 AUTO_CRS = ""
 MAP_HEIGHT = 480
 
@@ -40,13 +42,12 @@ def _uploaded() -> tuple[str, bytes] | None:
     return st.session_state.get(UPLOAD_KEY)
 
 
-def _sheets(data: bytes) -> list[str]:
-    """Worksheet names of an Excel workbook."""
-    wb = load_workbook(io.BytesIO(data), read_only=True)
+def _sheets(data: bytes, filename: str) -> list[str]:
+    """Worksheet names of an Excel workbook (none when it cannot be opened: the preview then says why)."""
     try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
+        return sheet_names(data, filename)
+    except GuloError:
+        return []
 
 
 def _read_options(layer: str, filename: str, data: bytes) -> imp.ImportOptions:
@@ -57,9 +58,11 @@ def _read_options(layer: str, filename: str, data: bytes) -> imp.ImportOptions:
     crs_keys = [AUTO_CRS, *CRS_CHOICES]
     crs = c2.selectbox("坐标系", crs_keys, key="imp_crs", format_func=lambda k: CRS_CHOICES[k][1] if k else "自动识别")
     sheet = None
-    if filename.lower().endswith((".xlsx", ".xlsm")):
-        names = _sheets(data)
-        sheet = c3.selectbox("工作表", names, key="imp_sheet") if len(names) > 1 else None
+    if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
+        names = _sheets(data, filename)
+        chosen = c3.selectbox("工作表", [AUTO_SHEET, *names], key="imp_sheet",
+                              help="自动：使用表头与所选图层最相符的工作表") if len(names) > 1 else AUTO_SHEET
+        sheet = None if chosen == AUTO_SHEET else chosen
     c4, c5 = st.columns(2)
     repair = c4.checkbox("修复无效几何（make_valid）", key="imp_repair",
                          help="自相交等无效的面用 make_valid 修复，每处修复都列在预览中")
@@ -111,7 +114,7 @@ def _preview_map(ctx: PageContext, preview: ImportPreview) -> None:
         pm = imp.cached_preview_map(preview, ctx.layer("communities"), ctx.settings, STATIC_PREFIX,
                                     ctx.scope.code, st.session_state)
     except GuloError as exc:
-        st.error(f"无法绘制地图预览：{exc}")
+        st.error(f"无法绘制地图预览：{md_escape(exc)}")
         return
     if pm.drawable:
         serve_assets()
@@ -120,7 +123,7 @@ def _preview_map(ctx: PageContext, preview: ImportPreview) -> None:
                   key="imp_preview_map")
     st.caption(imp.map_caption(pm))
     for note in imp.map_notes(pm):
-        st.warning(note, icon=":material/wrong_location:")
+        st.warning(md_escape(note), icon=":material/wrong_location:")
 
 
 def _report_tables(preview: ImportPreview) -> None:
@@ -135,13 +138,13 @@ def _report_tables(preview: ImportPreview) -> None:
 
 def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | None) -> None:
     """Summary, counts, the shift check, the map, problems (all of them), repairs and the first rows."""
-    (st.success if preview.ok else st.error)(preview.summary)
+    (st.success if preview.ok else st.error)(md_escape(preview.summary))
     for note in preview.notes:
-        st.info(note, icon=":material/info:")
+        st.info(md_escape(note), icon=":material/info:")
     p = preview.prepared
     _metrics(preview)
     if p.shift is not None:
-        st.warning(p.shift.message, icon=":material/location_on:")
+        st.warning(md_escape(p.shift.message), icon=":material/location_on:")
         st.button(f"改按 {crs_label(p.shift.key)} 重新校验", key="imp_use_shift", on_click=_use_crs, args=(p.shift.key,))
     _preview_map(ctx, preview)
     if not preview.ok:
@@ -151,7 +154,7 @@ def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | N
     outside = imp.scope_hint(preview, account)
     if outside:
         st.warning(f"提示：有 {len(outside)} 个区划不在您的辖区（{account.where}）内，确认导入时将被拒绝："
-                   + "、".join(c or "（无区划）" for c in outside[:10]), icon=":material/lock:")
+                   + md_escape("、".join(c or "（无区划）" for c in outside[:10])), icon=":material/lock:")
     head = imp.preview_table(preview)
     if not head.empty:
         st.markdown(f"**前 {len(head)} 行预览（已换算为 WGS84）**")
@@ -174,10 +177,13 @@ def _confirm(ctx: PageContext, preview: ImportPreview, account: Account | None) 
     try:
         result = imp.commit(engine(ctx), preview, account, progress)
     except PermissionDenied as exc:
-        st.error(f"导入被拒绝，未写入任何数据：{exc}")
+        st.error(f"导入被拒绝，未写入任何数据：{md_escape(exc)}")
         return
-    except DataValidationError as exc:
-        st.error(f"导入未执行，未写入任何数据：{exc}")
+    except GuloError as exc:
+        st.error(f"导入未执行，未写入任何数据：{md_escape(exc)}")
+        return
+    except Exception as exc:  # noqa: BLE001 - anything else: a Chinese sentence and an incident id, never a traceback
+        st.error(incident_message(record_incident(exc, "数据管理 确认导入"), "确认导入", outcome="未写入任何数据"))
         return
     imp.forget_preview(st.session_state)
     st.session_state[RESULT_KEY] = imp.result_message(result)
@@ -202,7 +208,12 @@ def import_view(ctx: PageContext, account: Account | None) -> None:
         with st.spinner("正在读取并校验…"):
             preview = imp.cached_preview(engine(ctx), data, filename, options, ctx.version, st.session_state)
     except GuloError as exc:
-        st.error(f"无法读取“{filename}”：{exc}")
+        said = str(exc)
+        st.error(md_escape(said if filename in said else f"无法读取“{filename}”：{said}"))
+        return
+    except Exception as exc:  # noqa: BLE001 - an unexpected failure on any file: no traceback reaches the page
+        st.error(incident_message(record_incident(exc, f"数据管理 导入预览 {filename!r}"), "读取并校验文件",
+                                  outcome="未写入任何数据"))
         return
     _show_preview(ctx, preview, account)
     _confirm(ctx, preview, account)
