@@ -337,8 +337,8 @@ def store(sqlite_url, tmp_path, monkeypatch):
     return sqlite_url, engine
 
 
-CLI_CASES = ["empty csv", "truncated geojson", "zip with .shp but no .dbf", "locked xlsx (OLE2)", "binary as csv",
-             "gpkg that is not one"]
+CLI_CASES = [c[0] for c in BAD_FILES]
+"""Every unreadable file also through the command line: exit 2, the sentence alone, every table unchanged."""
 
 
 @pytest.mark.parametrize("case", CLI_CASES)
