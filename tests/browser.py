@@ -116,7 +116,7 @@ def map_paths(page, at_least: int, timeout_ms: int = 60_000):
     """Wait until the Leaflet map in the folium iframe holds ``at_least`` interactive paths; return the frame."""
     page.wait_for_selector(MAP_IFRAME, state="attached", timeout=timeout_ms)
     frame = page.frame_locator(MAP_IFRAME).first
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
+    frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=timeout_ms)
     deadline = time.monotonic() + timeout_ms / 1000
     while frame.locator("path.leaflet-interactive").count() < at_least and time.monotonic() < deadline:
         time.sleep(0.3)

@@ -292,7 +292,7 @@ def test_an_office_ledger_without_codes_imports_on_the_page_and_again_as_updates
     skipped = next(v for k, v in frames.items() if "问题" in k and v["问题"].str.contains("合计").any())
     total_row = 3 + len(truth) + 1  # title, note, header, the records, then 合计
     assert total_row in set(skipped["行号"])
-    assert "按列名" in texts(at) and "GCJ-02" in texts(at)
+    assert "按列名“高德经度”" in texts(at)
     confirm(at).click().run()
     assert not at.exception and "导入完成：新增 2 条" in texts(at), texts(at)
     after = read_layer(engine_for(db_url), "compounds", Scope(JUNMEN)).set_index("name")
