@@ -113,7 +113,8 @@ class ImportPreview:
     def summary(self) -> str:
         """One Chinese paragraph: file, rows, encoding, CRS, inserts/updates, problems."""
         p = self.prepared
-        head = (f"{self.filename}：{LAYER_LABELS[self.layer]} {len(p.frame)} 行；编码 {self.source.encoding or '—'}；"
+        encoding = f"编码 {self.source.encoding}；" if self.source.encoding else ""
+        head = (f"{self.filename}：{LAYER_LABELS[self.layer]} {len(p.frame)} 行；{encoding}"
                 f"坐标系 {crs_label(p.crs_key)}（{p.crs_note}）")
         tail = (f"将新增 {self.inserts} 条、更新 {self.updates} 条" if self.ok
                 else f"发现 {len(p.problems)} 个问题，未写入任何数据")

@@ -105,3 +105,34 @@ def test_a_gcj02_ledger_is_seen_shifted_on_the_preview_map(app, tmp_path, size):
         assert shot.stat().st_size > 30_000
         assert not page.locator("[data-testid='stException']").count()
         assert external == [], f"requests to other hosts: {external[:5]}"
+
+
+def test_an_office_ledger_is_previewed_with_its_warnings_and_skipped_rows_and_imported(app, tmp_path):
+    """军门社区's own ledger (no codes, merged title, 高德 coordinates, 合计 row, notes, two new compounds missing
+    a date): the page lists the 提示 and the skipped rows, draws two new and the rest as updates, and writes it."""
+    from tests.test_data_admin_page import office_ledger
+
+    url, db_url = app
+    with browser_page(1920, 1080) as (page, external):
+        page.goto(url + "/data", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="鼓楼区 · 数据管理").wait_for(timeout=90_000)  # the sample is in
+        data, truth = office_ledger(db_url)
+        ledger = tmp_path / "军门社区台账.xlsx"
+        ledger.write_bytes(data)
+        log_in_as_district(page)
+        page.locator("input[type='file']").set_input_files(str(ledger))
+        page.get_by_text("地图预览").first.wait_for(timeout=60_000)
+        wait_idle(page)
+        frame = map_paths(page, at_least=69 + len(truth), timeout_ms=90_000)
+        assert frame.locator(f"path.leaflet-interactive[fill='{ImportRowState.NEW.color}']").count() == 2
+        assert frame.locator(f"path.leaflet-interactive[fill='{ImportRowState.UPDATE.color}']").count() == len(truth) - 2
+        assert page.get_by_text("提示（不影响导入").first.is_visible()
+        assert page.get_by_text("已跳过的非数据行").first.is_visible()
+        confirm = page.get_by_role("button", name="确认导入")
+        assert confirm.is_enabled()
+        shot = shot_path(tmp_path, (1920, 1080))
+        page.screenshot(path=str(shot.with_name("import_ledger.png")), full_page=True)
+        confirm.click()
+        page.get_by_text("导入完成：新增 2 条").first.wait_for(timeout=60_000)
+        assert not page.locator("[data-testid='stException']").count()
+        assert external == [], f"requests to other hosts: {external[:5]}"
