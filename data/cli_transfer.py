@@ -14,8 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from data.exchange import EXPORT_CRS, EXPORT_FORMATS, export_filename, export_layer, template_xlsx
-from data.ingest import commit_import, preview_import
-from data.ingest_read import read_source
+from data.ingest import commit_import, preview_import, read_source
 from data.store import engine_for, migrate
 from geo.access import system_operator
 from geo.errors import GuloError

@@ -24,7 +24,8 @@ from openpyxl import Workbook
 from data import cli_transfer
 from data.cli import main
 from data.incidents import LOGGER_NAME, incident_message, record_incident
-from data.ingest_read import PRJ_NOTE, SHX_NOTE, SUFFIXES, read_source, sheet_names
+from data.ingest.read import SUFFIXES, read_source, sheet_names
+from data.ingest.source import PRJ_NOTE, SHX_NOTE
 from geo.errors import DataValidationError
 from geo.ingest_rows import TOTAL_REASON
 from tests.ingest_helpers import checksum, compound_row, csv_bytes, tiny_store

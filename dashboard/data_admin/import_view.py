@@ -16,8 +16,7 @@ from dashboard.data_admin import importing as imp
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.text import md_escape
 from data.incidents import incident_message, record_incident
-from data.ingest import ImportPreview
-from data.ingest_read import sheet_names
+from data.ingest import ImportPreview, sheet_names
 from geo.access import Account
 from geo.errors import GuloError, PermissionDenied
 from geo.ingest_crs import CRS_CHOICES, crs_label

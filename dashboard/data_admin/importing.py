@@ -16,8 +16,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
-from data.ingest import ImportPreview, ImportResult, Progress, commit_import, preview_import
-from data.ingest_read import read_source
+from data.ingest import ImportPreview, ImportResult, Progress, commit_import, preview_import, read_source
 from geo.access import Account, outside_scope
 from geo.ingest_fields import LAYER_FIELDS, display_frame, guess_mapping
 from geo.settings import Settings

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, select
 
 from data import schema
 from data.accounts import authorise_units, record_refusal
-from data.ingest_read import SourceTable, read_source
+from data.ingest.read import SourceTable, read_source
 from data.store import audit, read_layer
 from geo.access import Account
 from geo.errors import ConflictError, DataValidationError, PermissionDenied
