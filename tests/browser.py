@@ -67,6 +67,21 @@ def running_app(db_path: Path, timeout: float = 120):
         yield url
 
 
+@contextlib.contextmanager
+def browser_app(folder: Path):
+    """The app on a fresh sample database in ``folder`` for a browser test: yields (base URL, database URL).
+
+    Skips when Chromium is missing — or fails where REQUIRE_BROWSER=1 says browser tests must run."""
+    from tests.conftest import skip_or_fail
+
+    why = chromium_missing()
+    if why:
+        skip_or_fail(why, "REQUIRE_BROWSER")
+    db = folder / "app.db"
+    with running_app(db) as url:
+        yield url, f"sqlite:///{db}"
+
+
 def _wait_healthy(proc, port: int, timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

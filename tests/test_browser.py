@@ -7,14 +7,12 @@ from layers.boundaries import COMMUNITY_COLOR
 from layers.gaps import COLOR as GAP_COLOR
 from tests.browser import (
     MAP_IFRAME,
+    browser_app,
     browser_page,
-    chromium_missing,
     map_paths,
-    running_app,
     screenshot,
     wait_idle,
 )
-from tests.conftest import skip_or_fail
 
 _DBS: dict[str, str] = {}
 CHOROPLETH_PATH = "path.leaflet-interactive[stroke='#ffffff'][fill-opacity='0.75']"
@@ -27,12 +25,8 @@ def app_url_db(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    why = chromium_missing()
-    if why:
-        skip_or_fail(why, "REQUIRE_BROWSER")
-    db = tmp_path_factory.mktemp("browser") / "app.db"
-    with running_app(db) as url:
-        _DBS[url] = f"sqlite:///{db}"
+    with browser_app(tmp_path_factory.mktemp("browser")) as (url, db_url):
+        _DBS[url] = db_url
         yield url
 
 

@@ -19,8 +19,7 @@ from data.accounts import DEMO_ACCOUNTS
 from geo.crs import wgs84_to_gcj02
 from geo.vocab import ImportRowState, Role
 from layers.import_preview import STORED_COLOR
-from tests.browser import browser_page, chromium_missing, map_paths, running_app, wait_idle
-from tests.conftest import skip_or_fail
+from tests.browser import browser_app, browser_page, map_paths, wait_idle
 
 JUNMEN = "350102004001"
 DESKTOP = (1366, 768)
@@ -30,12 +29,8 @@ PHONE = (390, 844)
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """(base URL, database URL) of the app on a fresh sample database."""
-    why = chromium_missing()
-    if why:
-        skip_or_fail(why, "REQUIRE_BROWSER")
-    db = tmp_path_factory.mktemp("browser-import") / "app.db"
-    with running_app(db) as url:
-        yield url, f"sqlite:///{db}"
+    with browser_app(tmp_path_factory.mktemp("browser-import")) as pair:
+        yield pair
 
 
 def shot_path(tmp_path: Path, size: tuple[int, int]) -> Path:
