@@ -7,6 +7,10 @@ and append one audit-log entry holding only the changed fields. A stale version 
 ``ConflictError``; nothing is ever silently overwritten. The acting account is re-read inside the
 transaction and must hold the compound in its scope (``geo.access``), so the scope is enforced here,
 not only in the UI.
+
+A save that finds the database busy is re-run as a whole (``data.faults``); a busy, unreachable or
+read-only database ends in ``DatabaseBusy`` / ``DatabaseUnavailable`` / ``DatabaseReadOnly`` with nothing
+saved.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from data import schema
 from data.accounts import record_refusal, verify
+from data.faults import database_errors
 from data.store import audit, read_audit
 from geo.access import Account, require_login, require_write
 from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
@@ -58,6 +63,7 @@ def _check(before: dict | None, code: str, changes: dict, expected_version: int,
     return normalise_changes(changes)[0]
 
 
+@database_errors("保存小区修改", writing=True)
 def update_compound(engine: Engine, code: str, changes: dict, expected_version: int, account: Account | None,
                     today: date | None = None) -> dict:
     """As ``account``, apply ``changes`` to compound ``code`` if it is still at ``expected_version``; return the new row.
@@ -71,7 +77,9 @@ def update_compound(engine: Engine, code: str, changes: dict, expected_version: 
     (default: today in Fuzhou, UTC+8) bounds the completion date. Raises ``DataValidationError`` listing
     every problem, ``ConflictError`` when someone else saved first, ``GuloError`` for an unknown
     code. An edit that changes nothing writes nothing and returns the row as it is. The returned
-    dict has every column except the geometry.
+    dict has every column except the geometry. While the database is busy the whole transaction is
+    re-run for up to ``db_busy_retry`` seconds; then ``DatabaseBusy`` (a ``DatabaseUnavailable`` or
+    ``DatabaseReadOnly`` at once), nothing saved — see ``data.faults``.
     """
     today = today or district_today()
     try:

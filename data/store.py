@@ -3,6 +3,10 @@
 Every frame is in EPSG:4326 with its geometry in the column ``geometry``; date columns are
 pandas datetimes (NaT when empty). Writes go through functions here so that each one lands in
 the audit log, whose highest id is the data version used as a cache key.
+
+Every entry point here runs inside ``data.faults.database_errors``: a busy, unreachable or read-only
+database raises ``DatabaseBusy`` / ``DatabaseUnavailable`` / ``DatabaseReadOnly`` (plain Chinese with an
+incident id), and a busy write is re-run as a whole within ``db_busy_retry`` seconds first.
 """
 from __future__ import annotations
 
@@ -16,9 +20,10 @@ import pandas as pd
 import shapely
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, LargeBinary, create_engine, event, func, insert, inspect, select, type_coerce
+from sqlalchemy import Engine, LargeBinary, create_engine, event, func, insert, inspect, make_url, select, type_coerce
 
 from data import schema
+from data.faults import database_errors, track_commits
 from geo.errors import GuloError
 from geo.scope import DISTRICT, Scope
 from geo.settings import Settings, get_settings
@@ -30,13 +35,28 @@ CRS = "EPSG:4326"
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """An Engine for ``url``; for SQLite the file's directory is created and WAL mode is used."""
+    """An Engine for ``url``; for SQLite the file's directory is created and WAL mode is used.
+
+    A statement waits ``db_busy_timeout`` seconds (settings when the engine is made) for a lock held by
+    another writer: SQLite's busy timeout, PostgreSQL's ``lock_timeout``. PostgreSQL connections are
+    pinged before use, so the engine recovers by itself once a stopped server is back."""
+    wait = get_settings().db_busy_timeout
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": wait})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", lambda dbapi_conn, _record: _pg_session(dbapi_conn, wait))
+    track_commits(engine)
+    return engine
+
+
+def sqlite_path(url: str) -> Path:
+    """The file of a ``sqlite:///`` URL, also in URI form (``sqlite:///file:/x/y.db?mode=ro&uri=true``)."""
+    database = make_url(url).database or ""
+    return Path(database.removeprefix("file:").split("?", 1)[0])
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -46,17 +66,34 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _pg_session(dbapi_conn, lock_wait: float) -> None:
+    """A new PostgreSQL connection waits at most ``lock_wait`` seconds for a lock (0: no limit)."""
+    cur = dbapi_conn.cursor()
+    cur.execute(f"SET lock_timeout = {max(0, int(lock_wait * 1000))}")
+    cur.close()
+    dbapi_conn.commit()
+
+
+@database_errors("升级数据库结构", retry=True)
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creates it on an empty database)."""
+    """Bring the schema to the newest migration (creates it on an empty database).
+
+    Writes nothing when the database is already at the newest migration (with PostGIS present), so a
+    read-only database that is up to date opens for reading."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
+        if conn.dialect.name == "postgresql" and not _has_postgis(conn):
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
 
+def _has_postgis(conn) -> bool:
+    return conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").scalar() is not None
+
+
+@database_errors("读取迁移版本")
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None before the first one."""
     if not inspect(engine).has_table("alembic_version"):
@@ -65,12 +102,14 @@ def current_revision(engine: Engine) -> str | None:
         return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+@database_errors("检查数据库是否为空")
 def is_empty(engine: Engine) -> bool:
     """Whether the database holds no sub-districts yet."""
     with engine.connect() as conn:
         return not conn.execute(select(func.count()).select_from(schema.streets)).scalar()
 
 
+@database_errors("打开数据库")
 def open_store(settings: Settings | None = None) -> Engine:
     """Engine for the configured database, migrated, and filled with the sample (and demo accounts) when empty."""
     settings = settings or get_settings()
@@ -112,6 +151,7 @@ def _geometry_expr(table, dialect: str):
     return type_coerce(table.c.geom, LargeBinary).label("geometry")
 
 
+@database_errors("读取图层")
 def read_layer(engine: Engine, name: str, scope: Scope = DISTRICT) -> gpd.GeoDataFrame:
     """All rows of table ``name`` inside ``scope`` as a GeoDataFrame in EPSG:4326, ordered by code."""
     if name not in schema.GEO_TABLES:
@@ -137,6 +177,7 @@ def _to_geoframe(frame: pd.DataFrame, table) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index), crs=CRS)
 
 
+@database_errors("检查示例数据")
 def holds_sample(engine: Engine) -> bool:
     """Whether the database was filled by the sample generator (the UI then labels it as such)."""
     t = schema.audit_log
@@ -146,20 +187,24 @@ def holds_sample(engine: Engine) -> bool:
 
 NOT_DATA_TABLES = ("accounts",)
 """Audit entries of these tables (logins, account changes) do not change what the pages show."""
+NOT_DATA_ACTIONS = ("denied", "export")
+"""Audit entries of these actions (refused writes, exports of case details) change no data either."""
 
 
+@database_errors("读取数据版本")
 def data_version(engine: Engine) -> int:
     """A number that changes with every write of data (the newest audit-log id of a data change); a cache key.
 
-    Logins, account changes and refused writes are audited too but leave the version alone, so
-    nobody can empty the pages' caches from the login form."""
+    Logins, account changes, refused writes and exports are audited too but leave the version alone, so
+    nobody can empty the pages' caches from the login form or a download."""
     t = schema.audit_log
-    query = (select(t.c.id).where(t.c.table_name.notin_(NOT_DATA_TABLES), t.c.action != "denied")
+    query = (select(t.c.id).where(t.c.table_name.notin_(NOT_DATA_TABLES), t.c.action.notin_(NOT_DATA_ACTIONS))
              .order_by(t.c.id.desc()).limit(1))
     with engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
 
 
+@database_errors("读取操作日志")
 def read_audit(engine: Engine, record_code: str | None = None, limit: int = 500) -> pd.DataFrame:
     """Newest audit-log entries first, optionally only those of one record."""
     t = schema.audit_log
@@ -192,8 +237,11 @@ def _records(frame: gpd.GeoDataFrame, table) -> list[dict]:
     return rows
 
 
+@database_errors("写入数据", writing=True)
 def write_frames(engine: Engine, frames: dict[str, gpd.GeoDataFrame], actor: str, action: str) -> dict[str, int]:
-    """Insert every frame in one transaction, with one audit entry per table; returns row counts."""
+    """Insert every frame in one transaction, with one audit entry per table; returns row counts.
+
+    Re-run as a whole while the database is busy; ``DatabaseBusy`` etc. (nothing written) after that."""
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         for name in WRITE_ORDER:

@@ -9,6 +9,9 @@ The 数据管理 page and ``python -m data.cli import`` both call:
   problems in ONE transaction (insert or update by code, in batches with a progress callback)
   and one audit-log entry (action ``import``: who, layer, file name, counts). Any failure rolls
   the whole import back; a preview with problems raises ``DataValidationError`` and writes nothing.
+  While the database is busy the whole transaction is re-run (``data.faults``); a busy, unreachable or
+  read-only database then raises ``DatabaseBusy`` / ``DatabaseUnavailable`` / ``DatabaseReadOnly``
+  (nothing written). ConflictError, PermissionDenied and DataValidationError pass through unchanged.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from sqlalchemy import Connection, Engine, select
 
 from data import schema
 from data.accounts import authorise_units, record_refusal
+from data.faults import database_errors
 from data.ingest.read import SourceTable, read_source
 from data.store import audit, read_layer
 from geo.access import Account
@@ -143,6 +147,7 @@ def reference(engine: Engine, layer: str, today: date | None = None) -> Referenc
     return Reference.from_frames(frames, layer, today or district_today(), read_sequences(engine))
 
 
+@database_errors("读取编码序列")
 def read_sequences(engine: Engine) -> dict[str, int]:
     """Code prefix -> the highest number issued under it (see ``geo.ingest_match``)."""
     t = schema.code_sequences
@@ -244,6 +249,7 @@ def _existing(conn: Connection, table, codes: list[str], column) -> list:
     return found
 
 
+@database_errors("确认导入", writing=True)
 def commit_import(engine: Engine, preview: ImportPreview, account: Account | None, progress: Progress | None = None,
                   batch_rows: int = BATCH_ROWS) -> ImportResult:
     """Write ``preview`` in one transaction (all rows or none) with one audit entry; see the module doc.
@@ -251,7 +257,9 @@ def commit_import(engine: Engine, preview: ImportPreview, account: Account | Non
     ``account`` is the acting account (``geo.access.system_operator`` for the command line): it must be
     logged in and may write every row's unit (sub-districts: district role only); otherwise
     PermissionDenied, nothing written and the refusal audited. Raises DataValidationError (writing
-    nothing) when the preview has problems.
+    nothing) when the preview has problems. A busy database re-runs the whole write (``progress`` then
+    starts again from 0); ``DatabaseBusy`` / ``DatabaseUnavailable`` / ``DatabaseReadOnly`` when it cannot
+    be written (nothing written).
     """
     if not preview.ok:
         raise DataValidationError(f"导入未执行：发现 {len(preview.prepared.problems)} 个问题",
@@ -343,6 +351,7 @@ def import_file(engine: Engine, source: bytes | str | Path, layer: str, actor: A
     return preview, (commit_import(engine, preview, actor, progress) if preview.ok else None)
 
 
+@database_errors("读取导入记录")
 def import_log(engine: Engine, limit: int = 200) -> pd.DataFrame:
     """The audit log's import entries, newest first (columns of ``audit_log``)."""
     t = schema.audit_log
