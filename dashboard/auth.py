@@ -1,8 +1,12 @@
 """Login, logout and session expiry for the pages; the account lives in ``st.session_state``.
 
-The password is checked by ``data.accounts.authenticate`` (argon2, throttled, audited); this module
-only keeps the result. A login lasts ``Settings.session_minutes``; after that ``current_account``
-forgets it and the next page shows the login form with a notice. Writes do not trust the session
+The password is checked by ``data.accounts.authenticate`` (argon2, throttled per user name and client
+address, audited); this module only keeps the result and tells it the client's address (``request_client``:
+the connection's peer, or behind a trusted proxy the one it forwards — ``Settings.trusted_proxy``). While
+the account must change its password (every demo account, every account an administrator created or
+reset) the page shows the change form alone and stops there (``forced_password_change``).
+A login lasts ``Settings.session_minutes``; after that ``current_account`` forgets it and the next page
+shows the login form with a notice. Writes do not trust the session
 alone: the data layer re-reads the account and checks its scope on every write.
 
 Where ``.streamlit/secrets.toml`` has an ``[auth]`` section, an identity-provider login through
@@ -21,14 +25,16 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from data.accounts import account_for_oidc, authenticate, change_password, demo_accounts_present
-from geo.access import Account, session_expired
+from dashboard.text import md_escape
+from data.accounts import PASSWORD_RULE, account_for_oidc, authenticate, change_password, demo_accounts_present
+from geo.access import Account, client_address, session_expired
 from geo.errors import GuloError
 from geo.settings import get_settings
 
 AUTH_KEY = "auth_account"
 LOGIN_AT_KEY = "auth_login_at"
 NOTICE_KEY = "auth_notice"
+CHANGED_KEY = "auth_password_changed"
 EXPIRED = "登录已过期，请重新登录"
 
 
@@ -82,9 +88,9 @@ def login_form(engine: Engine, key: str = "login") -> Account | None:
     if not submitted:
         return None
     try:
-        account = authenticate(engine, username, password)
+        account = authenticate(engine, username, password, request_client())
     except GuloError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))  # may echo the user name typed
         return None
     sign_in(account)
     st.rerun()
@@ -92,29 +98,52 @@ def login_form(engine: Engine, key: str = "login") -> Account | None:
 
 def logout_button(account: Account, key: str = "logout") -> None:
     """Who is logged in, and a 退出登录 button."""
-    st.caption(f"当前用户：{account.label}")
+    st.caption(f"当前用户：{md_escape(account.label)}")
     st.button("退出登录", key=key, on_click=logout)
 
 
+def request_client() -> str:
+    """The address this session's logins are throttled under (``geo.access.client_address``): the peer of the
+    connection, or with ``Settings.trusted_proxy`` the right-most ``X-Forwarded-For`` entry."""
+    try:
+        forwarded = st.context.headers.get("X-Forwarded-For")
+        remote = st.context.ip_address
+    except (AttributeError, KeyError, RuntimeError):  # no request behind this run (a bare script)
+        forwarded, remote = None, None
+    return client_address(remote, forwarded, get_settings().trusted_proxy)
+
+
 def password_change_form(engine: Engine, account: Account, key: str = "pwchange") -> None:
-    """A form to change one's own password (shown while the account must change it)."""
-    st.info("请先修改初始密码。")
+    """A form to change one's own password; a success signs the new state in and reruns the page."""
     with st.form(key, clear_on_submit=True):
         old = st.text_input("原密码", type="password", key=f"{key}_old")
-        new = st.text_input("新密码（至少8位）", type="password", key=f"{key}_new")
+        new = st.text_input("新密码", type="password", key=f"{key}_new", help=PASSWORD_RULE)
         again = st.text_input("再次输入新密码", type="password", key=f"{key}_again")
-        submitted = st.form_submit_button("修改密码")
+        submitted = st.form_submit_button("修改密码", type="primary")
     if not submitted:
         return
     if new != again:
         st.error("两次输入的新密码不一致")
         return
     try:
-        sign_in(change_password(engine, account, old, new), st.session_state.get(LOGIN_AT_KEY))
+        changed = change_password(engine, account, old, new)
     except GuloError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))  # may echo the user name typed
         return
-    st.success("密码已修改")
+    sign_in(changed, st.session_state.get(LOGIN_AT_KEY))
+    st.session_state[CHANGED_KEY] = True
+    st.rerun()
+
+
+def forced_password_change(engine: Engine, account: Account) -> None:
+    """Alone on the page while ``account`` must change its password: the change form, then ``st.stop()`` —
+    nothing else of any page is drawn or usable until the password is changed (or the user logs out)."""
+    st.title("请先修改初始密码")
+    st.info(f"账号“{md_escape(account.username)}”的密码是初始密码或已由管理员重置，修改之前不能使用其他功能。"
+            f"新密码要求：{PASSWORD_RULE}。", icon=":material/key:")
+    with st.columns([1, 1])[0]:
+        password_change_form(engine, account)
+    st.stop()
 
 
 # ---------------------------------------------------------------- identity provider (optional)
@@ -142,7 +171,7 @@ def oidc_login(engine: Engine) -> Account | None:
     try:
         account = account_for_oidc(engine, str(st.user.get("email", "")))
     except GuloError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))  # may echo the user name typed
         st.button("退出统一身份认证", key="oidc_logout", on_click=st.logout)
         return None
     sign_in(account)
@@ -154,7 +183,8 @@ def oidc_login(engine: Engine) -> Account | None:
 
 def auth_panel(engine: Engine, where=None) -> Account | None:
     """In ``where`` (default: the sidebar): the login form and identity-provider button, or the current
-    user with 退出登录 (and the password form while the password must be changed). Returns the account."""
+    user with 退出登录. Returns the account — except while its password must be changed: then the main area
+    shows only the change form and the script stops (``forced_password_change``)."""
     where = where or st.sidebar
     with where:
         account = current_account()
@@ -163,8 +193,10 @@ def auth_panel(engine: Engine, where=None) -> Account | None:
         if account is None:
             return None
         logout_button(account)
-        if account.must_change_password:
-            password_change_form(engine, account)
+        if st.session_state.pop(CHANGED_KEY, False):
+            st.success("密码已修改")
+    if account.must_change_password:
+        forced_password_change(engine, account)
     return account
 
 
@@ -172,5 +204,5 @@ def demo_account_warning(engine: Engine) -> None:
     """A warning while demo accounts with published passwords are still active (call once at startup)."""
     names = demo_accounts_present(engine)
     if names:
-        st.warning("仍存在演示账号（密码已公开）：" + "、".join(names)
-                   + "。正式使用前请在命令行停用这些账号或重置其密码。", icon="⚠️")
+        st.warning("仍存在演示账号（密码已公开）：" + md_escape("、".join(names))
+                   + "。首次登录须修改密码；正式使用前请停用不需要的演示账号。", icon="⚠️")

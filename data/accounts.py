@@ -1,11 +1,21 @@
-"""Accounts in the database: create, reset, deactivate, list, log in — every step in the audit log.
+"""Accounts in the database: create, reset, deactivate, unlock, list, log in — every step in the audit log.
 
 Passwords are hashed with argon2id (``argon2-cffi``'s ``PasswordHasher``, salted, its default cost);
-neither a password nor its hash is ever logged or written to the audit log. A login that fails
-(unknown name or wrong password: one message for both) counts against the account; after
-``login_max_failures`` failures within ``login_window_minutes`` the account is locked for
-``login_lock_seconds``, doubling with each further failure (``geo.access.LoginPolicy``). The counters
-live in the ``accounts`` row, so a lock survives a restart.
+neither a password nor its hash is ever logged or written to the audit log. Every password that is set
+(create, reset, change, the command line) must follow ``geo.passwords.check_password``; the published
+demo passwords are refused too.
+
+A login that fails counts against the pair (user name, client address) and against the client
+(``geo.access.LoginThrottle``): too many failures lock that pair — or, past a higher threshold, that client
+for every name — for a while, doubling with each further failure; another client can still log in under
+the same name, so nobody can lock an account from outside. Unknown and known names get the same
+message, the same path and the same work (an argon2 verification against a dummy hash), locked or not.
+The counters live in ``login_throttles`` (a digest of the name, never the name typed), so every app process
+shares them and a lock survives a restart; the district role can lift one (``unlock_account``,
+``unlock_client``).
+
+Demo accounts exist only in a database filled with the sample district, and must change their
+published password at the first login.
 
 Account administration takes the acting account ``by`` and requires the district role
 (``geo.access.require_admin``); the command line acts as ``geo.access.system_operator``.
@@ -14,6 +24,7 @@ deactivated account or a changed scope takes effect at once, even for a session 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -21,13 +32,18 @@ from datetime import UTC, datetime
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from data import schema
-from data.store import audit
+from data.faults import database_errors
+from data.store import audit, holds_sample
+from geo import passwords
 from geo.access import (
+    LOCAL_CLIENT,
     Account,
     LoginPolicy,
+    LoginThrottle,
     check_scope,
     check_username,
     require_admin,
@@ -43,10 +59,12 @@ log = logging.getLogger(__name__)
 HASHER = PasswordHasher()
 """The one password hasher (argon2id, library defaults). Tests may swap in a cheaper profile."""
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+PASSWORD_RULE = passwords.RULE
 BAD_LOGIN = "用户名或密码错误"
 UNKNOWN_ACTOR = "（未知账号）"
 REDACTED = "（已隐藏）"
+ANY_NAME, UNKNOWN_NAME = "（任意用户名）", "（未知用户名）"
 
 DEMO_ACCOUNTS: tuple[tuple[str, str, Role, str, str], ...] = (
     ("admin", "演示·区级管理员", Role.DISTRICT, "", "demo-admin-2026"),
@@ -54,10 +72,12 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, Role, str, str], ...] = (
     ("junmen", "演示·军门社区督导", Role.COMMUNITY, "350102004001", "demo-junmen-2026"),
 )
 """Demo accounts created with the sample district: (username, display name, role, scope, password).
-Their passwords are published; ``demo_accounts_present`` lets the app warn while they exist."""
+Their passwords are published: they open the account once, to set a new password (``must_change_password``);
+``demo_accounts_present`` lets the app warn while any is unchanged."""
+DEMO_PASSWORDS = tuple(a[-1] for a in DEMO_ACCOUNTS)
 
 _PUBLIC = [c for c in schema.accounts.c if c.name != "password_hash"]
-_dummy_hash: str | None = None
+_dummy_hash: tuple[PasswordHasher, str] | None = None
 
 
 def _now() -> datetime:
@@ -72,12 +92,16 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def check_password(password: str, username: str = "") -> str:
-    """``password`` when it is acceptable (at least 8 characters, not the user name); DataValidationError otherwise."""
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise DataValidationError(f"密码至少需要{MIN_PASSWORD_LENGTH}个字符")
-    if password.strip().lower() == username.strip().lower():
-        raise DataValidationError("密码不能与用户名相同")
-    return password
+    """``password`` when it follows the rule (``geo.passwords``) and is no published demo password;
+    DataValidationError naming the rule broken otherwise."""
+    return passwords.check_password(password, username, refused=DEMO_PASSWORDS)
+
+
+def name_key(username: str) -> str:
+    """The digest a typed user name is counted under in ``login_throttles`` (32 hex digits; the name is never
+    stored — someone may type a password into the name field)."""
+    text = (username or "").strip().casefold().encode()
+    return hashlib.blake2b(text, digest_size=16, person=b"gulou-login").hexdigest()
 
 
 def _parse_role(role: Role | str) -> Role:
@@ -122,6 +146,7 @@ def _to_account(conn: Connection, row: dict) -> Account:
                    must_change_password=bool(row["must_change_password"]))
 
 
+@database_errors("读取账号")
 def get_account(engine: Engine, username: str) -> Account | None:
     """The stored account ``username``, or None."""
     with engine.connect() as conn:
@@ -151,20 +176,55 @@ def authorise_units(conn: Connection, account: Account | None, unit_codes, what:
     return require_write_all(verify(conn, account), unit_codes, what)
 
 
+@database_errors("列出账号")
 def list_accounts(engine: Engine, by: Account | None, now: datetime | None = None) -> pd.DataFrame:
-    """Every account (district role only), without hashes; ``locked_until`` is set while a login lock runs."""
+    """Every account (district role only), without hashes; ``locked_until`` is set while a login lock of its
+    name runs for some client (the latest such end)."""
     require_admin(by)
-    policy, now = LoginPolicy.from_settings(get_settings()), now or _now()
+    throttle, now = LoginThrottle.from_settings(get_settings()), now or _now()
     t = schema.accounts
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(*_PUBLIC).order_by(t.c.username)).mappings()]
+        locks = _running_locks(conn, throttle, now)
+    latest: dict[str, datetime] = {}
+    for lock in locks:
+        key = lock["name_key"]
+        if key:
+            latest[key] = max(lock["locked_until"], latest.get(key, lock["locked_until"]))
     for r in rows:
-        until = policy.locked_until(r["failed_logins"], _aware(r["last_failed_at"]))
-        r["locked_until"] = until if until and until > now else None
+        r["locked_until"] = latest.get(name_key(r["username"]))
         r["role_label"] = Role(r["role"]).label
     return pd.DataFrame(rows, columns=[c.name for c in _PUBLIC] + ["locked_until", "role_label"])
 
 
+@database_errors("列出登录锁定")
+def list_login_locks(engine: Engine, by: Account | None, now: datetime | None = None) -> pd.DataFrame:
+    """The login locks running at ``now`` (district role only): client, username (an account's name,
+    ``ANY_NAME`` for a client locked for every name, ``UNKNOWN_NAME`` for a name with no account), failures,
+    last_failed_at and locked_until (UTC), latest end first."""
+    require_admin(by)
+    throttle, now = LoginThrottle.from_settings(get_settings()), now or _now()
+    with engine.connect() as conn:
+        names = {name_key(n): n for n in conn.execute(select(schema.accounts.c.username)).scalars()}
+        locks = _running_locks(conn, throttle, now)
+    rows = [{"client": lk["client"], "username": names.get(lk["name_key"], UNKNOWN_NAME) if lk["name_key"] else ANY_NAME,
+             "failures": lk["failures"], "last_failed_at": lk["last_failed_at"], "locked_until": lk["locked_until"]}
+            for lk in sorted(locks, key=lambda lk: lk["locked_until"], reverse=True)]
+    return pd.DataFrame(rows, columns=["client", "username", "failures", "last_failed_at", "locked_until"])
+
+
+def _running_locks(conn: Connection, throttle: LoginThrottle, now: datetime) -> list[dict]:
+    """Every throttling counter locked at ``now``, with its ``locked_until``."""
+    out = []
+    for row in conn.execute(select(schema.login_throttles)).mappings():
+        policy = throttle.pair if row["name_key"] else throttle.client
+        until = throttle.locked_until(policy, row["failures"], _aware(row["last_failed_at"]), now)
+        if until is not None:
+            out.append({**row, "last_failed_at": _aware(row["last_failed_at"]), "locked_until": until})
+    return out
+
+
+@database_errors("检查演示账号")
 def demo_accounts_present(engine: Engine) -> list[str]:
     """User names of active demo accounts (published passwords) — the app warns while any exist."""
     t = schema.accounts
@@ -189,6 +249,7 @@ def _audit(conn: Connection, actor: str, action: str, username: str | None, befo
     audit(conn, actor, action, "accounts", username, _public(before), _public(after))
 
 
+@database_errors("记录拒绝写入", writing=True)
 def record_refusal(engine: Engine, account: Account | None, table_name: str, record_code: str | None,
                    reason: str) -> None:
     """Audit a refused write (action ``denied``) in its own transaction; the refused one rolled back."""
@@ -202,17 +263,26 @@ def record_refusal(engine: Engine, account: Account | None, table_name: str, rec
 
 
 def create_account(engine: Engine, by: Account | None, username: str, role: Role | str, scope_code: str = "",
-                   password: str | None = None, display_name: str = "", must_change_password: bool = True,
-                   is_demo: bool = False) -> Account:
+                   password: str | None = None, display_name: str = "", must_change_password: bool = True) -> Account:
     """Store a new account and return it. ``password`` None: no password login (OIDC only).
 
-    DataValidationError for a bad name or weak password, ScopeError for a scope that does not fit
-    the role or is unknown, GuloError when the name is taken, PermissionDenied unless ``by`` is a
+    DataValidationError for a bad name or a password against the rule, ScopeError for a scope that does not
+    fit the role or is unknown, GuloError when the name is taken, PermissionDenied unless ``by`` is a
     district administrator."""
     require_admin(by)
     username, role = check_username(username), _parse_role(role)
     scope_code = check_scope(role, scope_code)
     hashed = None if password is None else HASHER.hash(check_password(password, username))
+    account = _insert_account(engine, by, username, role, scope_code, hashed, display_name,
+                              must_change_password=must_change_password and hashed is not None, is_demo=False)
+    log.info("已创建账号 %s（%s）", username, role.label)
+    return account
+
+
+@database_errors("创建账号", writing=True)
+def _insert_account(engine: Engine, by: Account, username: str, role: Role, scope_code: str, hashed: str | None,
+                    display_name: str, must_change_password: bool, is_demo: bool) -> Account:
+    """Insert one checked account with its ``hashed`` password in one audited transaction."""
     now = _now()
     with engine.begin() as conn:
         _scope_name(conn, scope_code)
@@ -220,18 +290,19 @@ def create_account(engine: Engine, by: Account | None, username: str, role: Role
             raise GuloError(f"用户名“{username}”已存在")
         values = dict(username=username, display_name=(display_name or username).strip()[:60], role=role.value,
                       scope_code=scope_code or None, password_hash=hashed, active=True,
-                      must_change_password=bool(must_change_password and password is not None), is_demo=is_demo,
-                      failed_logins=0, last_failed_at=None, last_login_at=None, created_at=now, updated_at=now)
+                      must_change_password=bool(must_change_password), is_demo=is_demo, last_login_at=None,
+                      created_at=now, updated_at=now)
         conn.execute(insert(schema.accounts).values(**values))
         _audit(conn, by.username, "account_create", username, None,
                {**values, "password": REDACTED if hashed else None})
-        account = _to_account(conn, values)
-    log.info("已创建账号 %s（%s）", username, role.label)
-    return account
+        return _to_account(conn, values)
 
 
-def _change(engine: Engine, by: Account, username: str, action: str, values: dict) -> Account:
-    """Update account ``username`` with ``values`` in one audited transaction; GuloError when unknown."""
+@database_errors("修改账号", writing=True)
+def _change(engine: Engine, by: Account, username: str, action: str, values: dict,
+            clear_locks: bool = False) -> Account:
+    """Update account ``username`` with ``values`` in one audited transaction (with ``clear_locks``: lift the
+    login locks of its name too); GuloError when unknown."""
     t = schema.accounts
     with engine.begin() as conn:
         before = _row(conn, username, lock=True)
@@ -240,22 +311,25 @@ def _change(engine: Engine, by: Account, username: str, action: str, values: dic
         conn.execute(update(t).where(t.c.username == username).values(**values, updated_at=_now()))
         after = _row(conn, username)
         extra = {"password": REDACTED} if "password_hash" in values else {}
+        if clear_locks:
+            extra["locks"] = _clear_locks(conn, name=username)
         _audit(conn, by.username, action, username, before, {**after, **extra})
         return _to_account(conn, after)
 
 
 def reset_password(engine: Engine, by: Account | None, username: str, password: str,
                    must_change_password: bool = True) -> Account:
-    """Set a new password (district administrators), clear the login lock and the demo mark."""
+    """Set a new password (district administrators), lift the login locks of the name, clear the demo mark."""
     require_admin(by)
     hashed = HASHER.hash(check_password(password, username))
     account = _change(engine, by, username, "password_reset",
-                      dict(password_hash=hashed, must_change_password=must_change_password, is_demo=False,
-                           failed_logins=0, last_failed_at=None))
+                      dict(password_hash=hashed, must_change_password=must_change_password, is_demo=False),
+                      clear_locks=True)
     log.info("已重置账号 %s 的密码", username)
     return account
 
 
+@database_errors("修改密码", writing=True)
 def change_password(engine: Engine, account: Account | None, old_password: str, new_password: str) -> Account:
     """The logged-in user changes their own password; AuthenticationError when ``old_password`` is wrong."""
     if account is None or account.system:
@@ -285,38 +359,95 @@ def deactivate(engine: Engine, by: Account | None, username: str) -> Account:
     return set_active(engine, by, username, False)
 
 
+@database_errors("解除账号登录锁定", writing=True)
+def unlock_account(engine: Engine, by: Account | None, username: str) -> int:
+    """Lift every login lock of account ``username`` (from any client; district role only), audited as
+    ``account_unlock``; how many counters were cleared. GuloError when there is no such account."""
+    require_admin(by)
+    with engine.begin() as conn:
+        if _row(conn, username) is None:
+            raise GuloError(f"找不到账号“{username}”")
+        cleared = _clear_locks(conn, name=username)
+        _audit(conn, by.username, "account_unlock", username, {"locks": cleared}, {"locks": []})
+    log.info("已解除账号 %s 的登录锁定（%d 项）", username, len(cleared))
+    return len(cleared)
+
+
+@database_errors("解除网络地址登录锁定", writing=True)
+def unlock_client(engine: Engine, by: Account | None, client: str) -> int:
+    """Lift every login lock of client address ``client`` (for every name; district role only), audited as
+    ``client_unlock``; how many counters were cleared. GuloError for an empty address."""
+    require_admin(by)
+    client = (client or "").strip()
+    if not client:
+        raise GuloError("请给出要解除锁定的网络地址")
+    with engine.begin() as conn:
+        cleared = _clear_locks(conn, client=client)
+        audit(conn, by.username, "client_unlock", "accounts", client[:40], {"client": client, "locks": cleared},
+              {"client": client, "locks": []})
+    log.info("已解除网络地址 %s 的登录锁定（%d 项）", client, len(cleared))
+    return len(cleared)
+
+
+def _clear_locks(conn: Connection, name: str | None = None, client: str | None = None) -> list[dict]:
+    """Delete the throttling counters of user name ``name`` (every client) or of ``client`` (every name); the
+    deleted ones as (client, failures) for the audit log."""
+    t = schema.login_throttles
+    where = t.c.name_key == name_key(name) if name is not None else t.c.client == client
+    gone = [{"client": r.client, "failures": r.failures}
+            for r in conn.execute(select(t.c.client, t.c.failures).where(where).order_by(t.c.client))]
+    conn.execute(delete(t).where(where))
+    return gone
+
+
 # ---------------------------------------------------------------- logging in
 
 
-def _matches(hashed: str | None, password: str) -> bool:
-    """Whether ``password`` matches ``hashed``; without a hash a dummy one is checked so timing tells nothing."""
+def _dummy() -> str:
+    """A hash made by the current ``HASHER`` (same cost as the real ones), verified for names without one."""
     global _dummy_hash
+    if _dummy_hash is None or _dummy_hash[0] is not HASHER:
+        _dummy_hash = (HASHER, HASHER.hash("no-such-account-dummy"))
+    return _dummy_hash[1]
+
+
+def _matches(hashed: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``hashed``; without a hash a dummy one is verified (always False) so the
+    time taken tells nothing."""
     if hashed is None:
-        _dummy_hash = _dummy_hash or HASHER.hash("no-such-account-dummy")
-        hashed, password = _dummy_hash, password + "\x00"
+        _verify(_dummy(), (password or "") + "\x00")
+        return False
+    return _verify(hashed, password or "")
+
+
+def _verify(hashed: str, password: str) -> bool:
     try:
-        return HASHER.verify(hashed, password or "")
+        return HASHER.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def authenticate(engine: Engine, username: str, password: str, now: datetime | None = None,
-                 policy: LoginPolicy | None = None) -> Account:
+@database_errors("登录", retry=True)
+def authenticate(engine: Engine, username: str, password: str, client: str, now: datetime | None = None,
+                 throttle: LoginThrottle | None = None) -> Account:
     """The account when ``username`` / ``password`` are right; AuthenticationError (in Chinese) otherwise.
 
-    Unknown names, wrong passwords, deactivated accounts and accounts without a password all get
-    ``用户名或密码错误``; a locked account gets the time it opens again (``locked_until``) without its
+    ``client`` is the address the attempt comes from (``geo.access.client_address``; the command line and
+    tests pass their own). Unknown names, wrong passwords, deactivated accounts and accounts without a
+    password all get ``用户名或密码错误`` after the same work; a locked (name, client) pair or a locked
+    client gets the time it opens again (``locked_until``), for known and unknown names alike, without the
     password being checked. Each attempt is audited (``login`` / ``login_failed`` / ``login_locked``)."""
-    now, policy = now or _now(), policy or LoginPolicy.from_settings(get_settings())
-    name = (username or "").strip()
+    now, throttle = now or _now(), throttle or LoginThrottle.from_settings(get_settings())
+    name, client = (username or "").strip(), (client or LOCAL_CLIENT).strip()[:64]
+    _dummy()  # made before the first unknown name, so that one takes no longer either
     with engine.begin() as conn:
         _begin_locked(conn)
         row = _row(conn, name, lock=True) if name else None
-        outcome = _attempt(conn, row, password, now, policy)
+        outcome = _attempt(conn, name, row, password, client, now, throttle)
     if isinstance(outcome, AuthenticationError):
-        log.warning("登录失败：%s", name if row else UNKNOWN_ACTOR)
+        log.warning("登录失败：%s（%s）", name if row else UNKNOWN_ACTOR, client)
         raise outcome
-    log.info("登录成功：%s", name)
+    log.info("登录成功：%s（%s）", name, client)
     return outcome
 
 
@@ -326,49 +457,85 @@ def _begin_locked(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _attempt(conn: Connection, row: dict | None, password: str, now: datetime,
-             policy: LoginPolicy) -> Account | AuthenticationError:
+def _attempt(conn: Connection, name: str, row: dict | None, password: str, client: str, now: datetime,
+             throttle: LoginThrottle) -> Account | AuthenticationError:
     """Check one attempt and record it; the account, or the error to raise once the record is committed."""
-    if row is None:
-        _matches(None, password)
-        audit(conn, UNKNOWN_ACTOR, "login_failed", "accounts", None, None, {"reason": "unknown_user"})
-        return AuthenticationError(BAD_LOGIN)
-    user, failures, last = row["username"], row["failed_logins"], _aware(row["last_failed_at"])
-    until = policy.locked_until(failures, last)
-    if until is not None and now < until:
-        audit(conn, user, "login_locked", "accounts", user, None, {"locked_until": until.isoformat()})
-        return AuthenticationError(_locked_message(until, now), locked_until=until)
-    if not row["active"] or not _matches(row["password_hash"], password):
-        return _fail(conn, row, now, policy)
-    values = dict(failed_logins=0, last_failed_at=None, last_login_at=now)
+    key, user = name_key(name), row["username"] if row else None
+    locked = _lock_running(conn, key, client, now, throttle)
+    if locked is not None:
+        until, message = locked
+        audit(conn, user or UNKNOWN_ACTOR, "login_locked", "accounts", user, None,
+              {"client": client, "locked_until": until.isoformat()})
+        return AuthenticationError(message, locked_until=until)
+    right = _matches(row["password_hash"] if row else None, password)
+    if row is None or not row["active"] or not right:
+        return _fail(conn, row, key, client, now, throttle)
+    values = dict(last_login_at=now)
     if HASHER.check_needs_rehash(row["password_hash"]):
         values["password_hash"] = HASHER.hash(password)
-    t = schema.accounts
+    t, th = schema.accounts, schema.login_throttles
     conn.execute(update(t).where(t.c.username == user).values(**values))
-    audit(conn, user, "login", "accounts", user, None, {"method": "password"})
+    conn.execute(delete(th).where(th.c.client == client, th.c.name_key == key))
+    audit(conn, user, "login", "accounts", user, None, {"method": "password", "client": client})
     return _to_account(conn, row)
 
 
-def _fail(conn: Connection, row: dict, now: datetime, policy: LoginPolicy) -> AuthenticationError:
-    """Count a failed attempt; the error says when the account opens again if this failure locked it."""
-    user = row["username"]
-    failures = policy.failures_after(row["failed_logins"], _aware(row["last_failed_at"]), now)
-    t = schema.accounts
-    conn.execute(update(t).where(t.c.username == user).values(failed_logins=failures, last_failed_at=now))
-    reason = "inactive" if not row["active"] else "bad_password"
-    until = policy.locked_until(failures, now)
-    audit(conn, user, "login_failed", "accounts", user, None,
-          {"reason": reason, "failed_logins": failures, "locked_until": until.isoformat() if until else None})
+def _lock_running(conn: Connection, key: str, client: str, now: datetime,
+                  throttle: LoginThrottle) -> tuple[datetime, str] | None:
+    """(until, message) while the client, or the pair (name ``key``, client), is locked at ``now``; else None."""
+    t = schema.login_throttles
+    rows = {r.name_key: r for r in conn.execute(select(t).where(t.c.client == client, t.c.name_key.in_([key, ""])))}
+    for k, policy, words in (("", throttle.client, CLIENT_LOCKED), (key, throttle.pair, PAIR_LOCKED)):
+        r = rows.get(k)
+        until = r and throttle.locked_until(policy, r.failures, _aware(r.last_failed_at), now)
+        if until:
+            return until, _locked_message(words, until, now)
+    return None
+
+
+def _fail(conn: Connection, row: dict | None, key: str, client: str, now: datetime,
+          throttle: LoginThrottle) -> AuthenticationError:
+    """Count a failed attempt for the pair and for the client; the error names the lock if this one set it."""
+    stale = now - throttle.memory
+    conn.execute(delete(schema.login_throttles).where(schema.login_throttles.c.last_failed_at < stale))
+    failures, pair_until = _count(conn, client, key, throttle.pair, now, throttle)
+    _, client_until = _count(conn, client, "", throttle.client, now, throttle)
+    reason = "unknown_user" if row is None else "inactive" if not row["active"] else (
+        "no_password" if row["password_hash"] is None else "bad_password")
+    until, words = (client_until, CLIENT_LOCKED) if client_until else (pair_until, PAIR_LOCKED)
+    user = row["username"] if row else None
+    audit(conn, user or UNKNOWN_ACTOR, "login_failed", "accounts", user, None,
+          {"reason": reason, "client": client, "failures": failures,
+           "locked_until": until.isoformat() if until else None})
     if until is not None:
-        return AuthenticationError(f"{BAD_LOGIN}；{_locked_message(until, now)}", locked_until=until)
+        return AuthenticationError(f"{BAD_LOGIN}；{_locked_message(words, until, now)}", locked_until=until)
     return AuthenticationError(BAD_LOGIN)
 
 
-def _locked_message(until: datetime, now: datetime) -> str:
+def _count(conn: Connection, client: str, key: str, policy: LoginPolicy, now: datetime,
+           throttle: LoginThrottle) -> tuple[int, datetime | None]:
+    """One more failure on the counter (client, key) at ``now``: its new count, and its lock end if now locked."""
+    t = schema.login_throttles
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(t).values(client=client, name_key=key, failures=0, last_failed_at=now)
+                 .on_conflict_do_nothing())
+    where = (t.c.client == client) & (t.c.name_key == key)
+    row = conn.execute(select(t.c.failures, t.c.last_failed_at).where(where).with_for_update()).one()
+    failures = throttle.failures_after(policy, row.failures, _aware(row.last_failed_at), now)
+    conn.execute(update(t).where(where).values(failures=failures, last_failed_at=now))
+    return failures, throttle.locked_until(policy, failures, now, now)
+
+
+PAIR_LOCKED = "此用户名在本机登录失败次数过多，已暂时锁定"
+CLIENT_LOCKED = "本机（网络地址）登录失败次数过多，已暂时锁定"
+
+
+def _locked_message(words: str, until: datetime, now: datetime) -> str:
     minutes = max(1, int((until - now).total_seconds() + 59) // 60)
-    return f"登录失败次数过多，账号已暂时锁定，请约{minutes}分钟后再试"
+    return f"{words}，请约{minutes}分钟后再试"
 
 
+@database_errors("统一身份认证登录", retry=True)
 def account_for_oidc(engine: Engine, email: str, now: datetime | None = None) -> Account:
     """The active account whose user name is ``email`` after an identity-provider login; audited.
 
@@ -395,14 +562,21 @@ def account_for_oidc(engine: Engine, email: str, now: datetime | None = None) ->
 
 
 def ensure_demo_accounts(engine: Engine) -> list[str]:
-    """Create the demo accounts of ``DEMO_ACCOUNTS`` that do not exist yet; their user names."""
+    """In a database filled with the sample district (``data.store.holds_sample``): create the demo accounts of
+    ``DEMO_ACCOUNTS`` that do not exist yet, each bound to change its published password at the first login;
+    their user names. Anywhere else (an empty install, real data): none, and ``[]``.
+
+    The published passwords do not follow the password rule; they are set here, outside ``check_password``,
+    and open the account only to the password-change form."""
+    if not holds_sample(engine):
+        return []
     by, made = system_operator("系统"), []
     with engine.connect() as conn:
-        existing = {r[0] for r in conn.execute(select(schema.accounts.c.username))}
+        existing = set(conn.execute(select(schema.accounts.c.username)).scalars())
     for username, display, role, scope, password in DEMO_ACCOUNTS:
         if username not in existing:
-            create_account(engine, by, username, role, scope, password, display, must_change_password=False,
-                           is_demo=True)
+            _insert_account(engine, by, username, role, scope, HASHER.hash(password), display,
+                            must_change_password=True, is_demo=True)
             made.append(username)
     return made
 

@@ -192,11 +192,20 @@ accounts = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("must_change_password", Boolean, nullable=False, default=False),
     Column("is_demo", Boolean, nullable=False, default=False, comment="demo account with a published password"),
-    Column("failed_logins", Integer, nullable=False, default=0, comment="failed logins since the last success"),
-    Column("last_failed_at", DateTime(timezone=True), nullable=True),
     Column("last_login_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+login_throttles = Table(
+    "login_throttles",
+    metadata,
+    Column("client", String(64), primary_key=True, comment="client address (geo.access.client_address)"),
+    Column("name_key", String(32), primary_key=True,
+           comment="'' for the client's counter over every name; else a digest of the user name typed, never the name"),
+    Column("failures", Integer, nullable=False, comment="failed logins counted (geo.access.LoginThrottle)"),
+    Column("last_failed_at", DateTime(timezone=True), nullable=False),
+    comment="failed-login counters per (user name, client) and per client, shared by every app process",
 )
 
 code_sequences = Table(

@@ -1,15 +1,20 @@
-"""Roles and scopes (geo.access) as pure logic: each role × unit, login throttling, session expiry."""
+"""Roles and scopes (geo.access) as pure logic: each role × unit, login throttling per client, session expiry,
+the client address, and the password rule (geo.passwords)."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from geo.access import (
+    LOCAL_CLIENT,
     LOCK_CAP,
     Account,
     LoginPolicy,
+    LoginThrottle,
     can_write,
+    client_address,
     read_scope,
     require_admin,
     require_write,
@@ -160,3 +165,87 @@ def test_bulk_guard_for_imports_names_every_unit_outside_the_scope():
         require_write_all(COMMUNITY, rows, what="小区")
     with pytest.raises(PermissionDenied, match="未登录"):
         require_write_all(None, [])
+
+
+# ---------------------------------------------------------------- password rule (geo.passwords)
+
+
+@pytest.mark.parametrize("password, username, problem", [
+    ("Gl-2026-qa", "wang", None),  # 10 characters, 4 classes
+    ("gulou district river walk", "wang", None),  # a 25-character passphrase needs no classes
+    ("correcthorsebatterystaple", "wang", None),
+    ("Xk9vTq2mLp", "wang", None),  # 3 classes
+    ("Gl-2026-q", "wang", "密码至少需要10个字符（现为9个）"),
+    ("", "wang", "密码至少需要10个字符（现为0个）"),
+    ("abcdefghijkl", "wang", "至少3类（现为1类）"),
+    ("river-walk-2", "wang", None),  # lower, symbol, digit: 3 classes
+    ("riverwalk-x", "wang", "至少3类（现为2类）"),
+    ("abcdefghijklmnop", "wang", "过于常见"),  # 16 characters, but a run of the alphabet
+    ("Xy!12345678", "wang", "过于常见"),  # a run of 8 digits
+    ("Qwertyuiop#7", "wang", "过于常见"),  # a keyboard row
+    ("Wang-Office-2026", "wang", "密码不能包含用户名"),
+    ("xx-WANG-2026-yy", "Wang", "密码不能包含用户名"),
+    ("Mail-li.ming-2026", "li.ming@gulou.gov.cn", "密码不能包含用户名"),  # the part before @ counts
+    ("Reliable-pass-7", "li", None),  # a 2-letter name is compared with the whole password only
+    ("Password123", "wang", "过于常见"),
+    ("Admin@12345", "wang", "过于常见"),
+    ("1234567890", "wang", "至少3类"),
+    ("1234567890123456", "wang", "过于常见"),  # long, but digits only with a run
+    ("123456abcD!", "wang", "过于常见"),
+    ("123456abc", "wang", "至少需要10个字符"),
+    ("Gulou@2026", "wang", "过于常见"),
+    ("GULOU2026!!", "wang", "过于常见"),
+    ("Fuzhou#88888", "wang", "过于常见"),
+    ("aaaaaaaaaaaaaaaaaaaa", "wang", "过于常见"),  # fewer than 5 different characters
+    ("demo-admin-2026", "dongjie", None),  # … refused only where the caller names it (data.accounts does)
+])
+def test_password_rule(password, username, problem):
+    from geo.passwords import check_password
+
+    if problem is None:
+        assert check_password(password, username) == password
+        return
+    with pytest.raises(DataValidationError, match=re.escape(problem)):
+        check_password(password, username)
+
+
+def test_refused_passwords_and_the_rule_text():
+    from geo.passwords import RULE, check_password
+
+    with pytest.raises(DataValidationError, match="过于常见"):
+        check_password("Demo-Dongjie-2026", "wang", refused=("demo-dongjie-2026",))
+    assert "至少10个字符" in RULE and "3类" in RULE and "16个字符" in RULE and "用户名" in RULE
+
+
+# ---------------------------------------------------------------- client address and throttling per client
+
+
+@pytest.mark.parametrize("remote, forwarded, trust, expected", [
+    ("203.0.113.9", None, False, "203.0.113.9"),
+    ("203.0.113.9", "198.51.100.1", False, "203.0.113.9"),  # the header is ignored unless the proxy is trusted
+    ("10.0.0.2", "198.51.100.1", True, "198.51.100.1"),
+    ("10.0.0.2", "6.6.6.6, 198.51.100.1", True, "198.51.100.1"),  # the right-most entry: the proxy's own
+    ("10.0.0.2", "198.51.100.1, not-an-ip", True, "10.0.0.2"),  # a broken header: the peer
+    (None, None, False, LOCAL_CLIENT),  # Streamlit gives None for a loopback connection
+    ("127.0.0.1", None, False, LOCAL_CLIENT),
+    ("::1", None, False, LOCAL_CLIENT),
+    ("::ffff:203.0.113.9", None, False, "203.0.113.9"),
+    ("2001:db8:1:2:aaaa::1", None, False, "2001:db8:1:2::/64"),  # IPv6: one subscriber's /64
+    ("2001:db8:1:2:bbbb::7", None, False, "2001:db8:1:2::/64"),
+    ("garbage", None, False, LOCAL_CLIENT),
+])
+def test_client_address(remote, forwarded, trust, expected):
+    assert client_address(remote, forwarded, trust) == expected
+
+
+def test_throttle_from_settings_and_forgetting():
+    t = LoginThrottle.from_settings(Settings.load({"login_max_failures": 3, "login_client_max_failures": 12}))
+    assert (t.pair.max_failures, t.client.max_failures) == (3, 12)
+    assert LoginThrottle.from_settings(Settings.load({"login_client_max_failures": 2})).client.max_failures == 5
+    assert Settings().login_client_max_failures == 20 and Settings().trusted_proxy is False
+    assert Settings.load(environ={"TRUSTED_PROXY": "true"}).trusted_proxy is True
+    t = LoginThrottle()
+    assert t.failures_after(t.pair, 9, T0, T0 + timedelta(hours=2)) == 10  # a lock keeps growing …
+    assert t.failures_after(t.pair, 9, T0, T0 + timedelta(hours=25)) == 1  # … until a quiet day forgets it
+    assert t.locked_until(t.pair, 5, T0, T0 + timedelta(minutes=4)) == T0 + timedelta(minutes=5)
+    assert t.locked_until(t.pair, 5, T0, T0 + timedelta(minutes=5)) is None

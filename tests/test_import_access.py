@@ -17,6 +17,7 @@ from tests.ingest_helpers import checksum, compound_row, csv_bytes, tiny_store
 OP = system_operator("测试")
 DONGJIE, JUNMEN, ANTAI, GUANGLU = "350102004000", "350102004001", "350102004002", "350102005001"
 PW = "Test-pass-2026"
+CLIENT = "192.0.2.10"  # the address the logins come from (documentation range)
 IN_ANTAI = compound_row()  # a new compound of 安泰社区 (东街街道)
 IN_GUANGLU = compound_row(小区编码="350102005001C101", 所属社区=GUANGLU, 所属网格=GUANGLU + "001",
                           经度=119.305, 纬度=26.0825)  # 光禄坊社区, 南街街道
@@ -41,7 +42,7 @@ def engine(db_url):
 def _try(engine, who: str | None, rows: list[dict]):
     preview = preview_import(engine, csv_bytes(rows), "compounds", "台账.csv")
     assert preview.ok, preview.problems
-    account = authenticate(engine, who, PW) if who else None
+    account = authenticate(engine, who, PW, CLIENT) if who else None
     return commit_import(engine, preview, account)
 
 
@@ -97,8 +98,8 @@ def test_sub_district_boundaries_are_imported_by_the_district_only(engine):
     preview = preview_import(engine, data, "streets", "街道.geojson")
     assert preview.ok, preview.problems
     with pytest.raises(PermissionDenied):
-        commit_import(engine, preview, authenticate(engine, "dongjie", PW))
-    assert commit_import(engine, preview, authenticate(engine, "admin", PW)).updated == 2
+        commit_import(engine, preview, authenticate(engine, "dongjie", PW, CLIENT))
+    assert commit_import(engine, preview, authenticate(engine, "admin", PW, CLIENT)).updated == 2
 
 
 def test_logins_and_refusals_leave_the_data_version_alone(engine):
@@ -106,9 +107,9 @@ def test_logins_and_refusals_leave_the_data_version_alone(engine):
     from geo.errors import AuthenticationError
 
     version = data_version(engine)
-    authenticate(engine, "dongjie", PW)
+    authenticate(engine, "dongjie", PW, CLIENT)
     with pytest.raises(AuthenticationError):
-        authenticate(engine, "dongjie", "wrong")
+        authenticate(engine, "dongjie", "wrong", CLIENT)
     with pytest.raises(PermissionDenied):
         _try(engine, "junmen", [IN_ANTAI])
     assert data_version(engine) == version  # the pages' caches survive logins and refused writes

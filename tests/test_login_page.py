@@ -1,17 +1,23 @@
 """Logging in through the pages (AppTest, sample district with its demo accounts): reading without a login
-by default, a login-first mode, the demo-account reminder, and the account reaching the page."""
+by default, a login-first mode, the demo-account reminder, the account reaching the page — and a demo
+account's forced password change, alone on every page until it is done."""
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.accounts import DEMO_ACCOUNTS
+from tests.demo_accounts import DEMO_PASSWORDS as PASSWORDS
+from tests.demo_accounts import clear_forced_change
 
-PASSWORDS = {a[0]: a[-1] for a in DEMO_ACCOUNTS}
+PAGES = ("overview", "situation", "renovation", "coverage", "disputes", "data_admin")
 
 
 @pytest.fixture(scope="module")
 def filled_sample_db(filled_sample_db) -> str:
+    """The sample, where dongjie and junmen have had their first password change; admin has not."""
+    clear_forced_change(filled_sample_db, ["dongjie", "junmen"])
     return filled_sample_db
 
 
@@ -64,3 +70,63 @@ def test_login_first_mode_shows_nothing_before_the_login(filled_sample_db, monke
     assert not at.metric and "请先登录" in " ".join(i.value for i in at.info)
     at = log_in(at, "junmen", PASSWORDS["junmen"])
     assert at.title[0].value == "鼓楼区 · 总览" and at.metric
+
+
+def _any_page():
+    import importlib
+    import os
+
+    importlib.import_module(f"dashboard.pages.{os.environ['TEST_PAGE']}").render()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_demo_account_sees_only_the_password_change_form_on_every_page(filled_sample_db, monkeypatch, page):
+    from data.accounts import get_account
+    from data.store import engine_for
+
+    monkeypatch.setenv("DATABASE_URL", filled_sample_db)
+    monkeypatch.setenv("TEST_PAGE", page)
+    at = AppTest.from_function(_any_page, default_timeout=120)
+    at.session_state["auth_account"] = get_account(engine_for(filled_sample_db), "admin")
+    at.session_state["auth_login_at"] = datetime.now(UTC)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == ["请先修改初始密码"]
+    assert {t.key for t in at.main.text_input} == {"pwchange_old", "pwchange_new", "pwchange_again"}
+    assert [b.label for b in at.main.button] == ["修改密码"]  # the form's own button, nothing else to press
+    assert not (at.metric or at.dataframe or at.selectbox or at.tabs or at.radio or at.get("arrow_vega_lite_chart"))
+    drawn = [type(c).__name__ for c in at.main.children.values() if type(c).__name__ != "Html"]  # Html: scripts
+    assert drawn == ["Title", "Info", "Block"]  # the heading, the reason, the form's column: nothing of the page
+    assert any(b.label == "退出登录" for b in at.sidebar.button)
+
+
+def test_a_demo_account_changes_its_password_and_then_the_page_works(filled_sample_db, monkeypatch):
+    """Last in this module: it changes admin's password."""
+    from data.accounts import demo_accounts_present
+    from data.store import engine_for
+
+    at = log_in(open_page(filled_sample_db, monkeypatch), "admin", PASSWORDS["admin"])
+    assert [t.value for t in at.title] == ["请先修改初始密码"] and not at.metric
+    for new, again, problem in (("Gulou@2026", "Gulou@2026", "过于常见"), ("Admin-Gulou-77", "Admin-Gulou-77", "用户名"),
+                                ("Qixiang-Fang#9", "Qixiang-Fang#8", "两次输入的新密码不一致")):
+        at = change(at, PASSWORDS["admin"], new, again)
+        assert problem in " ".join(e.value for e in at.error) and not at.metric
+    at = change(at, PASSWORDS["admin"], "Qixiang-Fang#9", "Qixiang-Fang#9")
+    assert at.title[0].value == "鼓楼区 · 总览" and at.metric  # the page works
+    assert "密码已修改" in sidebar_text(at)
+    assert demo_accounts_present(engine_for(filled_sample_db)) == ["dongjie", "junmen"]  # admin's is no demo now
+    next(b for b in at.sidebar.button if b.label == "退出登录").click()
+    at = log_in(at.run(), "admin", PASSWORDS["admin"])  # the published password no longer opens it
+    assert "用户名或密码错误" in " ".join(e.value for e in at.sidebar.error)
+    at = log_in(at, "admin", "Qixiang-Fang#9")
+    assert at.title[0].value == "鼓楼区 · 总览" and at.metric
+
+
+def change(at: AppTest, old: str, new: str, again: str) -> AppTest:
+    at.text_input(key="pwchange_old").input(old)
+    at.text_input(key="pwchange_new").input(new)
+    at.text_input(key="pwchange_again").input(again)
+    next(b for b in at.button if b.label == "修改密码").click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
