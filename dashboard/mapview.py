@@ -1,7 +1,9 @@
 """The map of a scope: its child units coloured by an indicator, the chosen overlays, click to drill down.
 
 Only ``last_active_drawing`` comes back from the browser, so panning and zooming do not rerun the
-script; a click on a child polygon moves the scope to that unit.
+script; a click on a child polygon moves the scope to that unit. The disputes overlay shows individual
+cases only to an account that may see the scope's case details (``geo.access.may_see_case_details``);
+everyone else gets counts per unit.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from streamlit_folium import st_folium
 
 from dashboard.context import PageContext, go_to
 from dashboard.stats import scope_stats
+from dashboard.text import md_escape
+from geo.access import case_detail_note, may_see_case_details, strip_case_details
 from geo.rollup import RATIOS
 from geo.scope import Scope
 from geo.vocab import OPEN_DISPUTE_STATUSES, Level
@@ -83,12 +87,14 @@ def _many_communities(ctx: PageContext) -> bool:
     return ctx.scope.level is Level.DISTRICT and len(ctx.layer("communities")) > MAX_UNIT_MARKS
 
 
-def _overlay_frames(ctx: PageContext, keys: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
-    """The chosen overlays inside the scope, and the outline of the scope (community outlines at district level)."""
+def _overlay_frames(ctx: PageContext, keys: tuple[str, ...], details: bool) -> dict[str, gpd.GeoDataFrame]:
+    """The chosen overlays inside the scope, and the outline of the scope (community outlines at district level);
+    the disputes without their case details unless ``details``."""
     below_community = ctx.scope.level in (Level.COMMUNITY, Level.GRID)
     frames = {k: ctx.layer(k) for k in keys if not (k == "grids" and below_community)}
     if "disputes" in frames:
-        frames["disputes"] = _disputes_to_show(frames["disputes"], ctx)
+        shown = _disputes_to_show(frames["disputes"], ctx)
+        frames["disputes"] = shown if details else strip_case_details(shown)
     if not _many_communities(ctx):
         frames[OUTLINE[ctx.scope.level]] = ctx.layer(OUTLINE[ctx.scope.level])
     return frames
@@ -112,14 +118,15 @@ def _disputes_to_show(disputes: gpd.GeoDataFrame, ctx: PageContext) -> gpd.GeoDa
 
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={PageContext: lambda c: (
     c.settings.db_url, c.version, c.scope.code, c.period_days, c.as_of)})
-def scope_map(ctx: PageContext, keys: tuple[str, ...], indicator: str, basemap: str) -> folium.Map:
-    """The folium map of ``ctx.scope``, cached per (scope, period, data version, layers, indicator, basemap)."""
+def scope_map(ctx: PageContext, keys: tuple[str, ...], indicator: str, basemap: str, details: bool) -> folium.Map:
+    """The folium map of ``ctx.scope``, cached per (scope, period, data version, layers, indicator, basemap,
+    details). ``details``: individual disputes when drilled in (the caller asks ``may_see_case_details``)."""
     children = children_frame(ctx, indicator)
     m = build_map(children.total_bounds, basemap=basemap, asset_mode=streamlit_mode(ctx.settings.asset_mode),
                   prefix=STATIC_PREFIX, settings=ctx.settings)
-    frames = {"choropleth": children, **_overlay_frames(ctx, keys)}
+    frames = {"choropleth": children, **_overlay_frames(ctx, keys, details)}
     fmt, palette = INDICATORS[indicator]
-    add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of,
+    add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of, case_details=details,
                overdue_days=ctx.settings.overdue_days, units=_count_units(ctx), value_column="value",
                value_label=RATIOS[indicator], value_format=fmt, palette=palette,
                tolerance_m=view_tolerance_m(children.total_bounds))
@@ -137,9 +144,12 @@ def _clicked_child(ctx: PageContext, value: dict | None) -> Scope | None:
 def show_map(ctx: PageContext, keys: list[str], indicator: str, basemap: str) -> None:
     """Draw the scope's map; a click on a child polygon drills down to it."""
     serve_assets()
+    details = "disputes" in keys and may_see_case_details(ctx.account, ctx.scope)  # one cached map otherwise
+    if "disputes" in keys and not details and ctx.scope.level in (Level.COMMUNITY, Level.GRID):
+        st.caption("矛盾纠纷按网格计数显示。" + md_escape(case_detail_note(ctx.account, ctx.scope)))
     # st_folium renders the map it is given, and a folium map renders differently the first time than
     # afterwards; a fresh copy of the cached map keeps its component key stable across reruns.
-    m = copy.deepcopy(scope_map(ctx, tuple(keys), indicator, basemap))
+    m = copy.deepcopy(scope_map(ctx, tuple(keys), indicator, basemap, details))
     value = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"],
                       key=f"map_{ctx.scope.code or 'district'}")
     target = _clicked_child(ctx, value)

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from data import schema
+from data.faults import database_errors
 from geo.ingest_fields import LAYER_FIELDS, LAYER_LABELS
 from geo.lifecycle import DISTRICT_TZ
 from geo.vocab import Role
@@ -22,7 +23,8 @@ ACTION_LABELS: dict[str, str] = {
     "insert": "新增", "update": "修改", "delete": "删除", "import": "导入", "sample": "生成示例数据",
     "login": "登录", "login_failed": "登录失败", "login_locked": "登录被锁定", "account_create": "创建账号",
     "password_reset": "重置密码", "password_change": "修改密码", "account_activate": "启用账号",
-    "account_deactivate": "停用账号", "denied": "拒绝写入",
+    "account_deactivate": "停用账号", "denied": "拒绝写入", "export": "导出",
+    "account_unlock": "解除登录锁定", "client_unlock": "解除网络地址锁定",
 }
 """Audit action -> Chinese label (unknown actions are shown as they are stored)."""
 TABLE_LABELS: dict[str, str] = {**LAYER_LABELS, "accounts": "账号"}
@@ -31,6 +33,8 @@ KEY_LABELS: dict[str, str] = {
     "crs": "坐标系", "repaired": "修复几何", "reason": "原因", "username": "用户名", "display_name": "显示名",
     "role": "角色", "scope_code": "辖区代码", "active": "启用", "password": "密码", "method": "方式",
     "must_change_password": "须改密码", "is_demo": "演示账号", "failed_logins": "失败次数", "locked_until": "锁定至",
+    "scope": "范围", "format": "格式", "what": "内容",
+    "client": "网络地址", "locks": "锁定", "failures": "失败次数",
 }
 HIDDEN_KEYS = {"updated_at", "created_at", "last_login_at", "last_failed_at", "password_hash"}
 """Keys left out of the readable line (timestamps repeat the entry's own time; hashes never appear anyway)."""
@@ -54,6 +58,7 @@ def _utc(day: date) -> datetime:
     return datetime.combine(day, time(0), DISTRICT_TZ).astimezone(UTC)
 
 
+@database_errors("查询操作日志")
 def query_audit(engine: Engine, flt: AuditFilter = AuditFilter()) -> pd.DataFrame:
     """Entries matching ``flt``, newest first (columns of ``audit_log``; ``at`` in UTC), at most ``flt.limit``."""
     t = schema.audit_log
@@ -70,6 +75,7 @@ def query_audit(engine: Engine, flt: AuditFilter = AuditFilter()) -> pd.DataFram
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+@database_errors("读取操作日志筛选项")
 def audit_choices(engine: Engine, actor: str | None = None) -> dict[str, list[str]]:
     """The distinct actions, tables and accounts in the log (only ``actor``'s entries when given)."""
     t = schema.audit_log

@@ -4,6 +4,11 @@ Exports use the office's Chinese headers and labels (``geo.ingest_fields.display
 exported file imports again without any mapping. CSV and XLSX text cells that a spreadsheet could
 take for a formula are neutralised (``data.export.safe_text``); CSV is UTF-8 with BOM so Excel
 opens it in Chinese. GCJ-02 output is for Amap-based tools only: never import it back as WGS84.
+
+The disputes layer carries case details (address, summary): it is exported only to an account that may
+see the scope's case details (``geo.access.may_see_case_details``, checked against the account as stored
+now), and every such export — the layer here or the 矛盾纠纷 page's case list (``case_workbook``) — writes
+an audit entry (action ``export``: who, scope, layer, format, rows). Everyone else is refused in Chinese.
 """
 from __future__ import annotations
 
@@ -15,13 +20,16 @@ import pandas as pd
 import pyogrio
 from sqlalchemy import Engine
 
+from data.accounts import verify
 from data.export import safe_text, to_xlsx
-from data.store import read_layer
+from data.store import audit, read_layer
+from geo.access import Account, require_case_details
 from geo.crs import to_gcj02
 from geo.errors import GuloError
 from geo.ingest_crs import GCJ02, WGS84
 from geo.ingest_fields import LAYER_LABELS, check_layer, display_frame, template_columns
 from geo.scope import DISTRICT, Scope
+from geo.vocab import DISTRICT_CODE
 
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "geojson": (".geojson", "application/geo+json"),
@@ -31,6 +39,8 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
 }
 """Format key -> (file suffix, MIME type) for st.download_button."""
 EXPORT_CRS = (WGS84, GCJ02)
+CASE_LAYER = "disputes"
+"""The layer whose rows are cases with personal details: exported only within the account's scope, audited."""
 
 
 def _check(fmt: str, crs: str) -> None:
@@ -73,20 +83,59 @@ def _vector_bytes(frame: gpd.GeoDataFrame, layer: str, fmt: str) -> bytes:
         return path.read_bytes()
 
 
-def export_layer(engine: Engine, layer: str, scope: Scope = DISTRICT, fmt: str = "geojson", crs: str = WGS84) -> bytes:
+def authorise_case_export(engine: Engine, account: Account | None, scope: Scope) -> Account:
+    """The account as stored now, when it may export the case details of ``scope``; PermissionDenied otherwise."""
+    require_case_details(account, scope)
+    with engine.connect() as conn:
+        return require_case_details(verify(conn, account), scope)
+
+
+def record_case_export(engine: Engine, account: Account | None, scope: Scope, rows: int, fmt: str,
+                       what: str = LAYER_LABELS[CASE_LAYER]) -> None:
+    """Check once more and write the audit entry of an export of case details (action ``export``)."""
+    require_case_details(account, scope)
+    with engine.begin() as conn:
+        actor = require_case_details(verify(conn, account), scope)
+        audit(conn, actor.username, "export", CASE_LAYER, None, None,
+              {"layer": CASE_LAYER, "what": what, "scope": scope.code or DISTRICT_CODE, "format": fmt, "rows": rows})
+
+
+def export_layer(engine: Engine, layer: str, scope: Scope = DISTRICT, fmt: str = "geojson", crs: str = WGS84,
+                 account: Account | None = None) -> bytes:
     """``layer`` in ``scope`` as file bytes in ``fmt`` (geojson, gpkg, csv, xlsx) and ``crs`` (wgs84, gcj02).
 
     GeoJSON/GeoPackage keep the geometry (labelled EPSG:4326 even when shifted to GCJ-02) plus the
-    attribute columns; CSV/XLSX carry 经度/纬度 (points) or 几何(WKT) (polygons) instead.
+    attribute columns; CSV/XLSX carry 经度/纬度 (points) or 几何(WKT) (polygons) instead. The disputes
+    layer needs an ``account`` that may see the scope's case details (PermissionDenied otherwise) and is audited.
     """
     _check(fmt, crs)
+    cases = check_layer(layer) == CASE_LAYER
+    if cases:
+        authorise_case_export(engine, account, scope)
     frame = export_frame(engine, layer, scope, crs)
+    data = _frame_bytes(frame, layer, fmt)
+    if cases:
+        record_case_export(engine, account, scope, len(frame), fmt)
+    return data
+
+
+def _frame_bytes(frame: gpd.GeoDataFrame, layer: str, fmt: str) -> bytes:
     if fmt in ("geojson", "gpkg"):
         return _vector_bytes(frame, layer, fmt)
     plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if fmt == "csv":
         return _safe_table(plain).to_csv(index=False).encode("utf-8-sig")
     return to_xlsx({LAYER_LABELS[layer]: plain})
+
+
+def case_workbook(engine: Engine, account: Account | None, scope: Scope, sheets: dict[str, pd.DataFrame]) -> bytes:
+    """The 矛盾纠纷 page's case list (the first of ``sheets``) and its other tables as one Excel workbook,
+    for an account that may see the case details of ``scope`` (PermissionDenied otherwise); audited."""
+    authorise_case_export(engine, account, scope)
+    data = to_xlsx(sheets)
+    first = next(iter(sheets))
+    record_case_export(engine, account, scope, len(sheets[first]), "xlsx", what=first)
+    return data
 
 
 def template_frame(layer: str) -> pd.DataFrame:

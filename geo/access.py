@@ -9,8 +9,13 @@ Policy (issue 10):
   writes records inside its community only (its grids included).
 
 Reading is deliberately district-wide for every role: the dashboard is a shared situational
-picture, comparisons between units are its point, and nothing it shows is personal beyond what
-the office already shares internally. ``read_scope`` is the one place to change that.
+picture, comparisons between units are its point. ``read_scope`` is the one place to change that.
+
+Case details are the exception (issue 15, 个人信息保护法): a dispute's address, summary and compound —
+and the case list that carries them — are personal information. ``may_see_case_details`` is the rule:
+the district role sees them everywhere, a sub-district or community account inside its own scope only;
+logged out, deactivated, or looking at a scope outside its own, one sees aggregates (counts, rates,
+choropleths, trends) only. Pages, the map's disputes layer and every export go through it.
 
 Writes are checked against the *unit code* a record belongs to (a community or grid code; for a
 compound its ``community_code``), never against a code the user typed or the URL carries. The data
@@ -22,9 +27,12 @@ tested without a database or a browser.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import pandas as pd
 
 from geo.errors import DataValidationError, PermissionDenied, ScopeError
 from geo.scope import DISTRICT, Scope
@@ -181,6 +189,87 @@ def require_admin(account: Account | None) -> Account:
     return account
 
 
+# ---------------------------------------------------------------- case details (issue 15)
+
+CASE_DETAIL_COLUMNS = ("address", "summary", "compound_code")
+"""Columns of a disputes frame that place a case at a building or tell its story (personal information)."""
+CASE_UNIT_COLUMNS = ("grid_code", "community_code", "street_code")
+"""Unit code columns of a disputes frame, finest first: the unit a case belongs to for the rule."""
+
+
+def may_see_case_details(account: Account | None, scope: Scope) -> bool:
+    """Whether ``account`` may see individual disputes of ``scope``: address, summary, the case list and its export.
+
+    Never when logged out (None) or deactivated. The district role (also a system operator such as the
+    command line): everywhere. A sub-district or community account: only when ``scope`` lies inside its
+    own scope (its unit or one below it); the district or another unit shows it aggregates only.
+    """
+    if account is None or not account.active:
+        return False
+    if account.role is Role.DISTRICT:
+        return True
+    return bool(scope.code) and account.scope.contains(scope.code)
+
+
+def case_detail_note(account: Account | None, scope: Scope) -> str:
+    """One line in Chinese saying why ``scope`` shows aggregates only for ``account`` ("" when it shows cases)."""
+    if may_see_case_details(account, scope):
+        return ""
+    if account is None:
+        return "未登录，仅显示统计汇总：案件地址、摘要和案件清单属于个人信息，登录后可查看本辖区的案件。"
+    if not account.active:
+        return f"账号“{account.username}”已停用，仅显示统计汇总。"
+    return (f"当前范围不在账号辖区（{account.where}）内，仅显示统计汇总；"
+            f"切换到{account.where}或其下级单元可查看案件明细。")
+
+
+def strip_case_details(disputes: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``disputes`` without the columns of ``CASE_DETAIL_COLUMNS`` (any that are present)."""
+    return disputes.drop(columns=[c for c in CASE_DETAIL_COLUMNS if c in disputes.columns])
+
+
+def disputes_for(account: Account | None, scope: Scope, disputes: pd.DataFrame) -> pd.DataFrame:
+    """``disputes`` of ``scope`` as ``account`` may see them: unchanged, or stripped of the case details."""
+    return disputes if may_see_case_details(account, scope) else strip_case_details(disputes)
+
+
+def case_rows_visible(account: Account | None, disputes: pd.DataFrame) -> pd.Series:
+    """Boolean Series: which rows of ``disputes`` (from any scope) ``account`` may see in detail, judged by
+    each case's finest unit code (grid, else community, else sub-district)."""
+    if account is None or not account.active:
+        return pd.Series(False, index=disputes.index)
+    if account.role is Role.DISTRICT:
+        return pd.Series(True, index=disputes.index)
+    present = [c for c in CASE_UNIT_COLUMNS if c in disputes.columns]
+    if not present:
+        return pd.Series(False, index=disputes.index)
+    units = disputes[present].astype("string").bfill(axis=1).iloc[:, 0].fillna("")
+    return units.map(lambda code: bool(code) and account.scope.contains(code)).astype(bool)
+
+
+def redact_case_details(account: Account | None, disputes: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``disputes`` (from any scope) with the case details blanked (None) on the rows ``account``
+    may not see (``case_rows_visible``); every row when logged out."""
+    out = disputes.copy()
+    hidden = ~case_rows_visible(account, disputes)
+    for column in CASE_DETAIL_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].astype(object).where(~hidden, None)
+    return out
+
+
+def require_case_details(account: Account | None, scope: Scope, what: str = "矛盾纠纷案件明细") -> Account:
+    """``account`` when it may see the case details of ``scope``; PermissionDenied in plain Chinese otherwise."""
+    if may_see_case_details(account, scope):
+        return account
+    if account is None:
+        raise PermissionDenied(f"未登录：{what}（地址、摘要）仅对登录账号在其辖区内提供，请先登录")
+    if not account.active:
+        raise PermissionDenied(f"账号“{account.username}”已停用，不能获取{what}")
+    raise PermissionDenied(f"无权获取{what}：账号“{account.username}”（{account.role.label}）"
+                           f"只能获取{account.where}范围内的案件，请将范围切换到{account.where}或其下级单元")
+
+
 # ---------------------------------------------------------------- login throttling and sessions
 
 LOCK_CAP = timedelta(hours=1)
@@ -229,3 +318,68 @@ def session_expired(logged_in_at: datetime | None, now: datetime, minutes: int) 
     if logged_in_at is None:
         return True
     return now - logged_in_at >= timedelta(minutes=minutes)
+
+
+# ---------------------------------------------------------------- login throttling per client (issue 15)
+
+LOCAL_CLIENT = "local"
+"""The client address of a loopback connection, or of one whose address is unknown (tests, the command line)."""
+THROTTLE_MEMORY = timedelta(hours=24)
+"""A throttling counter whose last failure is older than this is forgotten (and may be deleted)."""
+
+
+def client_address(remote_ip: str | None, forwarded_for: str | None = None, trust_proxy: bool = False) -> str:
+    """The address failed logins are counted against: ``remote_ip`` (the peer of the connection), or with
+    ``trust_proxy`` the right-most valid entry of the ``X-Forwarded-For`` header ``forwarded_for`` (the one
+    the trusted proxy appended; entries left of it are written by the client and can be forged).
+
+    An IPv6 address counts as its /64 network (one subscriber's range), an IPv4-mapped one as IPv4;
+    nothing usable gives ``LOCAL_CLIENT``."""
+    candidates = [remote_ip]
+    if trust_proxy and forwarded_for:
+        candidates = [p.strip() for p in reversed(forwarded_for.split(",")) if p.strip()][:1] + candidates
+    for raw in candidates:
+        try:
+            ip = ipaddress.ip_address((raw or "").strip())
+        except ValueError:
+            continue
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.is_loopback:
+            return LOCAL_CLIENT
+        if ip.version == 6:
+            return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        return str(ip)
+    return LOCAL_CLIENT
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Failed logins are counted twice: per (user name, client) under ``pair`` and per client, whatever the
+    name, under ``client`` (a higher threshold). Either counter past its threshold refuses that pair or that
+    client for a while (``LoginPolicy``); another client can still log in under the same name. A success
+    clears the pair's counter only; counters quiet for ``memory`` are forgotten."""
+
+    pair: LoginPolicy = LoginPolicy()
+    client: LoginPolicy = LoginPolicy(max_failures=20)
+    memory: timedelta = THROTTLE_MEMORY
+
+    @classmethod
+    def from_settings(cls, settings) -> LoginThrottle:
+        """The throttle of a ``geo.settings.Settings``."""
+        pair = LoginPolicy.from_settings(settings)
+        client = LoginPolicy(max(pair.max_failures, settings.login_client_max_failures), pair.window, pair.lock)
+        return cls(pair, client)
+
+    def failures_after(self, policy: LoginPolicy, failures: int, last_failure: datetime | None,
+                       now: datetime) -> int:
+        """A counter of ``policy`` after one more failure at ``now`` (a forgotten counter starts again at 1)."""
+        if last_failure is not None and now - last_failure > self.memory:
+            return 1
+        return policy.failures_after(failures, last_failure, now)
+
+    def locked_until(self, policy: LoginPolicy, failures: int, last_failure: datetime | None,
+                     now: datetime) -> datetime | None:
+        """When a counter of ``policy`` opens again, while it is locked at ``now``; None when it is not."""
+        until = policy.locked_until(failures, last_failure)
+        return until if until is not None and now < until else None

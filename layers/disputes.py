@@ -1,4 +1,5 @@
-"""Disputes (矛盾纠纷): counted per unit at district/street level, individual cases when drilled in.
+"""Disputes (矛盾纠纷): counted per unit at district/street level, individual cases when drilled in
+for a viewer who may see case details.
 
 Input: the ``disputes`` frame (EPSG:4326, Point; columns of ``data.schema.disputes``).
 
@@ -7,9 +8,11 @@ Input: the ``disputes`` frame (EPSG:4326, Point; columns of ``data.schema.disput
   of units, never with the number of cases. Circles sit on the unit's label point when ``units``
   (the communities or grids frame) is given, else on the mean position of its cases; their
   properties carry the unit ``code`` and ``name`` for drill-down.
-- Community / grid level: every case as a point in a MarkerCluster, coloured by status, with an
-  escaped popup. Open cases older than ``overdue_days`` are overdue: larger, dark red with a black
-  ring, drawn on top, and clusters holding one get a red ring.
+- Community / grid level with ``case_details=True``: every case as a point in a MarkerCluster,
+  coloured by status, with an escaped popup (address, summary). Open cases older than ``overdue_days``
+  are overdue: larger, dark red with a black ring, drawn on top, and clusters holding one get a red ring.
+- Without case details (the default; ``geo.access.may_see_case_details`` decides for the pages) the
+  community and grid levels are counted per grid too: no point, address or summary reaches the map.
 """
 from __future__ import annotations
 
@@ -178,10 +181,16 @@ def _cases_layer(gdf: gpd.GeoDataFrame, fg: folium.FeatureGroup, overdue: pd.Ser
     fg.add_child(cluster)
 
 
+def _counted(level: Level, case_details: bool) -> bool:
+    """Whether the layer counts cases per unit (district/street level, or any level without case details)."""
+    return level in (Level.DISTRICT, Level.STREET) or not case_details
+
+
 def build(gdf: gpd.GeoDataFrame, *, level="district", today: date | None = None,
           overdue_days: int = _DEFAULT_OVERDUE_DAYS, units: gpd.GeoDataFrame | None = None,
-          show: bool = True, **options) -> folium.FeatureGroup:
-    """Aggregated circles (district/street level) or clustered cases (community/grid level)."""
+          show: bool = True, case_details: bool = False, **options) -> folium.FeatureGroup:
+    """Aggregated circles (district/street level, or any level without ``case_details``) or clustered
+    cases (community/grid level with ``case_details``)."""
     check_options(options)
     require_columns(gdf, _COLUMNS, LABEL)
     gdf = valid_rows(gdf, LABEL)
@@ -189,18 +198,19 @@ def build(gdf: gpd.GeoDataFrame, *, level="district", today: date | None = None,
     today = today or date.today()
     overdue = overdue_mask(gdf, today, overdue_days)
     fg = feature_group(LABEL, show)
-    if level in (Level.DISTRICT, Level.STREET):
+    if _counted(level, case_details):
         _aggregate_layer(gdf, fg, level, units, overdue)
     elif len(gdf):
         _cases_layer(gdf, fg, overdue, today)
     return fg
 
 
-def legend(*, level="district", overdue_days: int = _DEFAULT_OVERDUE_DAYS, **options) -> list[tuple[str, str]]:
-    """Count circles and the overdue ring (district/street), or statuses plus overdue (community/grid)."""
+def legend(*, level="district", overdue_days: int = _DEFAULT_OVERDUE_DAYS, case_details: bool = False,
+           **options) -> list[tuple[str, str]]:
+    """Count circles and the overdue ring (counted), or statuses plus overdue (individual cases)."""
     check_options(options)
     overdue = (f"超期未结（>{overdue_days}天）", OVERDUE_COLOR)
-    if as_level(level) in (Level.DISTRICT, Level.STREET):
+    if _counted(as_level(level), case_details):
         return [("纠纷件数（圆越大越多）", COUNT_COLOR), overdue]
     return [(s.label, s.color) for s in DisputeStatus] + [overdue]
 

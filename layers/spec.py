@@ -24,7 +24,10 @@ OPTIONS: dict[str, str] = {
     "level": "Level of the current view (district / street / community / grid, or geo.vocab.Level).",
     "today": "datetime.date the ages of disputes are counted to; default today.",
     "overdue_days": f"An open dispute older than this many days is overdue (default {_DEFAULTS.overdue_days}).",
-    "units": "GeoDataFrame (EPSG:4326) of the polygons disputes are counted into at district/street level.",
+    "units": "GeoDataFrame (EPSG:4326) of the polygons disputes are counted into at district/street level "
+             "(and at every level without case details).",
+    "case_details": "Disputes: draw individual cases (popups with address and summary) at community/grid level "
+                    "(default False: counts per unit at every level; see geo.access.may_see_case_details).",
     "labels": "Draw unit names on the map: True / False / None = automatic by level.",
     "target_households": f"Standard grid size in households (default {_DEFAULTS.grid_target_households}).",
     "tolerance_m": "Polygon simplification tolerance in metres (default 3).",

@@ -31,7 +31,8 @@ def test_district_map_size_does_not_grow_with_the_cases(frames):
 
 def test_a_hostile_address_is_escaped_in_the_community_map(frames):
     m = build_map(frames["communities"].total_bounds, asset_mode="url", prefix="/app/static/vendor")
-    add_layers(m, {"communities": frames["communities"], "disputes": disputes(30)}, level="community", today=TODAY)
+    add_layers(m, {"communities": frames["communities"], "disputes": disputes(30)}, level="community", today=TODAY,
+               case_details=True)
     html = m.get_root().render()
     assert XSS == "<img src=x onerror=alert(1)>"
     assert "<img src=x" not in html  # never raw
@@ -58,11 +59,22 @@ def _disputes_page():
 
 
 @pytest.mark.parametrize("scope", ["", "350102004001"])
-def test_the_page_renders_for_district_and_community(tmp_path, monkeypatch, scope):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+def test_the_page_renders_for_district_and_community(filled_sample_db, monkeypatch, scope):
+    """Logged in as the district (the case list is for accounts in scope: tests/test_case_privacy.py)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from dashboard.auth import AUTH_KEY, LOGIN_AT_KEY
+    from data.accounts import get_account
+    from data.store import engine_for
+
+    monkeypatch.setenv("DATABASE_URL", filled_sample_db)
     at = AppTest.from_function(_disputes_page, default_timeout=180)
     if scope:
         at.query_params["scope"] = scope
+    admin = get_account(engine_for(filled_sample_db), "admin")
+    at.session_state[AUTH_KEY] = replace(admin, must_change_password=False)  # as after the first login
+    at.session_state[LOGIN_AT_KEY] = datetime.now(UTC)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     shown = {m.label: m.value for m in at.metric}

@@ -231,7 +231,7 @@ def test_plain_folium_map_would_load_cdns_but_configured_does_not():
 
 @pytest.mark.parametrize("mode", ["inline", "url", "data", "component"])
 def test_no_external_links_in_any_mode(frames, mode):
-    m = full_map(frames, level="community", mode=mode)
+    m = full_map(frames, level="community", mode=mode, case_details=True)  # the cluster plugin's assets too
     js, css = asset_links(m)
     assert not [u for u in js + css if re.match(r"^(https?:)?//", u)]
     html = m.get_root().render()
@@ -246,7 +246,7 @@ def test_no_external_links_in_any_mode(frames, mode):
 
 
 def test_url_mode_html_has_no_http_at_all(frames):
-    html = full_map(frames, level="community", mode="url").get_root().render()
+    html = full_map(frames, level="community", mode="url", case_details=True).get_root().render()
     assert "http://" not in html and "https://" not in html
     assert '<script src="/app/static/vendor/leaflet/leaflet.js">' in html
 
@@ -263,7 +263,7 @@ def test_st_folium_receives_only_local_links(frames, monkeypatch):
     streamlit_folium = pytest.importorskip("streamlit_folium")
     sent = {}
     monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kw: sent.update(kw))
-    m = full_map(frames, level="community", mode="url")
+    m = full_map(frames, level="community", mode="url", case_details=True)
     streamlit_folium.st_folium(m, returned_objects=["last_active_drawing"])
     assert sent["js_links"] and sent["css_links"]
     assert all(u.startswith("/app/static/vendor/") for u in sent["js_links"] + sent["css_links"])
@@ -461,7 +461,7 @@ def test_aggregated_disputes_count_per_community_with_names(frames):
 
 
 def test_community_level_disputes_are_clustered_with_overdue_standing_out():
-    fg = LAYERS["disputes"].build(disputes(12), level="community", today=TODAY, overdue_days=30)
+    fg = LAYERS["disputes"].build(disputes(12), level="community", today=TODAY, overdue_days=30, case_details=True)
     clusters = [c for g in [fg] for c in g._children.values() if isinstance(c, folium.plugins.MarkerCluster)]
     assert len(clusters) == 1
     feats = features(fg)
@@ -472,6 +472,23 @@ def test_community_level_disputes_are_clustered_with_overdue_standing_out():
     assert feats[-1] is late[0]  # drawn last, on top
     popup = popup_text(late[0])
     assert "超期" in popup and "&lt;img" in popup and "2026-09-02" in popup
+
+
+@pytest.mark.parametrize("level", ["community", "grid"])
+def test_without_case_details_drilled_in_disputes_are_counts_per_grid(frames, level):
+    """The default (no case details): no point, popup, address or summary at any level — counts per grid."""
+    gdf = disputes(12)
+    fg = LAYERS["disputes"].build(gdf, level=level, today=TODAY, units=frames["grids"])
+    assert not [c for c in fg._children.values() if isinstance(c, folium.plugins.MarkerCluster)]
+    props = {f["properties"]["code"]: f["properties"] for f in features(fg)}
+    assert set(props) == set(frames["grids"]["code"]) and sum(p["cases"] for p in props.values()) == 12
+    assert all("popup" not in p for p in props.values())
+    m = build_map(BOUNDS, asset_mode="url", prefix="/v")
+    add_layers(m, {"disputes": gdf}, level=level, today=TODAY, units=frames["grids"])
+    html = m.get_root().render()
+    assert "邻里噪音" not in html and "地址1" not in html and "&lt;img" not in html and "D00001" not in html
+    assert LAYERS["disputes"].legend(level=level)[0][0].startswith("纠纷件数")
+    assert LAYERS["disputes"].legend(level=level, case_details=True)[0][0] == DisputeStatus.RECEIVED.label
 
 
 def test_overdue_mask_accepts_members_and_labels():

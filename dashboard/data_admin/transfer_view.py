@@ -7,7 +7,17 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard.context import PageContext, engine
-from data.exchange import EXPORT_CRS, EXPORT_FORMATS, export_filename, export_layer, template_notes, template_xlsx
+from dashboard.text import md_escape
+from data.exchange import (
+    CASE_LAYER,
+    EXPORT_CRS,
+    EXPORT_FORMATS,
+    export_filename,
+    export_layer,
+    template_notes,
+    template_xlsx,
+)
+from geo.access import Account, case_detail_note, may_see_case_details
 from geo.ingest_crs import GCJ02, WGS84
 from geo.ingest_fields import LAYER_LABELS
 from geo.scope import Scope
@@ -17,14 +27,16 @@ CRS_LABELS = {WGS84: "WGS84（EPSG:4326，标准经纬度）", GCJ02: "GCJ-02（
 XLSX_MIME = EXPORT_FORMATS["xlsx"][1]
 
 
-def exporter(eng: Engine, layer: str, scope: Scope, fmt: str, crs: str) -> Callable[[], bytes]:
-    """A callable making the file only when the download is clicked (deferred data)."""
-    return lambda: export_layer(eng, layer, scope, fmt, crs)
+def exporter(eng: Engine, layer: str, scope: Scope, fmt: str, crs: str,
+             account: Account | None = None) -> Callable[[], bytes]:
+    """A callable making the file only when the download is clicked (deferred data), as ``account``
+    (the disputes layer: checked against the scope and audited then)."""
+    return lambda: export_layer(eng, layer, scope, fmt, crs, account=account)
 
 
 def export_view(ctx: PageContext) -> None:
     """Layer, format and CRS for the current scope, and one download button."""
-    where = ctx.units.name(ctx.scope)
+    where = md_escape(ctx.units.name(ctx.scope))  # shown in Markdown only
     st.markdown(f"导出范围：**{where}**（在左侧边栏“范围”中切换）")
     c1, c2, c3 = st.columns([1, 1, 2])
     layers = list(LAYER_LABELS)
@@ -33,7 +45,13 @@ def export_view(ctx: PageContext) -> None:
     crs = c3.radio("坐标系", list(EXPORT_CRS), format_func=CRS_LABELS.get, key="exp_crs", horizontal=True)
     name = export_filename(layer, ctx.scope, fmt, crs)
     st.caption(f"{where}共有{LAYER_LABELS[layer]} {len(ctx.layer(layer))} 条。")
-    data = exporter(engine(ctx), layer, ctx.scope, fmt, crs)
+    if layer == CASE_LAYER and not may_see_case_details(ctx.account, ctx.scope):
+        st.info("矛盾纠纷案件含地址和摘要（个人信息），只能由辖区内的登录账号导出。"
+                + md_escape(case_detail_note(ctx.account, ctx.scope)), icon="🔒")
+        return
+    if layer == CASE_LAYER:
+        st.caption("导出的案件明细将记入操作日志（操作人、范围、行数）。")
+    data = exporter(engine(ctx), layer, ctx.scope, fmt, crs, ctx.account)
     st.download_button(f"下载 {name}", data, file_name=name, mime=EXPORT_FORMATS[fmt][1],
                        key="exp_download", type="primary", icon=":material/download:", on_click="ignore")
     st.caption("表头为中文，导出的文件可直接重新导入；CSV/Excel 中可能被当作公式的文字已做防护。"

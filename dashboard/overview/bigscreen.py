@@ -102,7 +102,7 @@ def _tiles(b: Briefing) -> None:
 
 def _map(ctx: PageContext, theme: Theme) -> None:
     serve_assets()
-    m = copy.deepcopy(scope_map(ctx, (), theme.indicator, ctx.settings.basemap))
+    m = copy.deepcopy(scope_map(ctx, (), theme.indicator, ctx.settings.basemap, details=False))  # a public wall
     m.get_root().header.add_child(folium.Element(MAP_STYLE))
     st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key=f"bigmap_{theme.key}")
 

@@ -1,4 +1,8 @@
-"""矛盾纠纷: cases, mediation statistics, hotspots and trends for the scope and period."""
+"""矛盾纠纷: cases, mediation statistics, hotspots and trends for the scope and period.
+
+Case details — addresses, summaries, the case list and its Excel — only for an account that may see the
+scope's cases (``geo.access.may_see_case_details``); everyone else sees the aggregates and one line why.
+"""
 from __future__ import annotations
 
 import copy
@@ -7,10 +11,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard.context import PageContext, setup_page
+from dashboard.context import PageContext, engine, setup_page
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
-from data.export import to_xlsx
+from dashboard.text import md_escape
+from data.exchange import case_workbook
+from geo.access import case_detail_note, disputes_for, may_see_case_details
 from geo.disputes import STAT_LABELS, DisputeFilter, apply_filter, case_table, cases_per_1000, compare, repeat_addresses
 from geo.hierarchy import child_key
 from geo.rollup import monthly_disputes
@@ -60,14 +66,40 @@ def _delta(now, before, key: str) -> str | None:
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={PageContext: lambda c: (
     c.settings.db_url, c.version, c.scope.code, c.as_of, c.settings.overdue_days)})
-def _map(ctx: PageContext, _cases: pd.DataFrame, cases_key: tuple):
+def _map(ctx: PageContext, _cases: pd.DataFrame, cases_key: tuple, details: bool):
+    """The map of ``_cases`` (keyed by ``cases_key``): individual cases when drilled in only with ``details``."""
     outline = OUTLINE[ctx.scope.level]
     frames = {outline: ctx.layer(outline), "disputes": _cases}
     m = build_map(frames[outline].total_bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
                   prefix=STATIC_PREFIX, settings=ctx.settings)
-    add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of,
+    add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of, case_details=details,
                overdue_days=ctx.settings.overdue_days, units=ctx.layer(UNIT_TABLE[ctx.scope.level]))
     return m
+
+
+def _repeats(ctx: PageContext, cases: pd.DataFrame, details: bool) -> pd.DataFrame:
+    """Addresses with three or more cases in twelve months: the table with ``details``, else their number only."""
+    found = repeat_addresses(cases, ctx.as_of)
+    st.markdown(f"**重复发生地址（近12个月 3 件及以上）：{len(found)} 处**")
+    if not details:
+        return pd.DataFrame()
+    repeats = pd.DataFrame({"地址": found["address"], "件数": found["cases"], "首次": found["first"], "最近": found["last"],
+                            "类别": found["categories"], "社区": found["community_code"].map(ctx.units.names)})
+    if len(repeats):
+        st.dataframe(repeats, hide_index=True, width="stretch", height=min(38 + 35 * len(repeats), 300))
+    return repeats
+
+
+def _case_list(ctx: PageContext, in_period: pd.DataFrame, repeats: pd.DataFrame) -> None:
+    """The case list and its Excel download (made, checked and audited when clicked)."""
+    table = case_table(in_period, ctx.units.names, ctx.as_of, ctx.settings.overdue_days)
+    st.markdown(f"**案件清单（{len(table)} 件，本期受理及仍在办理的案件）**")
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
+    eng, account, scope = engine(ctx), ctx.account, ctx.scope
+    st.download_button("下载 Excel（案件清单）",
+                       lambda: case_workbook(eng, account, scope, {"案件清单": table, "重复发生地址": repeats}),
+                       file_name=f"矛盾纠纷_{ctx.units.name(ctx.scope)}.xlsx", key="dispute_xlsx", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # made when clicked
 
 
 def render() -> None:
@@ -75,12 +107,16 @@ def render() -> None:
     selectors(ctx)
     period_selector(ctx)
     flt = _filters()
-    st.title(f"{ctx.units.name(ctx.scope)} · 矛盾纠纷")
+    st.title(f"{md_escape(ctx.units.name(ctx.scope))} · 矛盾纠纷")
     breadcrumb(ctx)
     p = ctx.period
     st.caption(f"统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），与上期及去年同期比较；"
                f"超期：受理超过 {ctx.settings.overdue_days} 天仍未办结")
-    cases = apply_filter(ctx.layer("disputes"), flt)
+    details = may_see_case_details(ctx.account, ctx.scope)
+    if not details:
+        st.info(md_escape(case_detail_note(ctx.account, ctx.scope)), icon="🔒")
+    filtered = apply_filter(ctx.layer("disputes"), flt)
+    cases = disputes_for(ctx.account, ctx.scope, filtered)
     stats = compare(cases, p, ctx.settings.overdue_days)
     _cards(stats)
     with st.expander("本期、上期与去年同期对比"):
@@ -91,7 +127,7 @@ def render() -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         serve_assets()
-        m = _map(ctx, in_period, (flt, ctx.period_days))
+        m = _map(ctx, in_period, (flt, ctx.period_days), details)
         st_folium(copy.deepcopy(m), height=560, use_container_width=True, returned_objects=[],
                   key=f"dispute_map_{ctx.scope.code or 'district'}")
     with right:
@@ -104,15 +140,8 @@ def render() -> None:
         shown = pd.DataFrame({"名称": rank[key].map(ctx.units.names), "受理件数": rank["cases"], "户数": rank["households"],
                               "每千户件数": rank["per_1000"].round(2), "名次": rank["rank"]})
         st.dataframe(shown, hide_index=True, width="stretch", height=240)
-    found = repeat_addresses(cases, ctx.as_of)
-    repeats = pd.DataFrame({"地址": found["address"], "件数": found["cases"], "首次": found["first"], "最近": found["last"],
-                            "类别": found["categories"], "社区": found["community_code"].map(ctx.units.names)})
-    st.markdown(f"**重复发生地址（近12个月 3 件及以上）：{len(repeats)} 处**")
-    if len(repeats):
-        st.dataframe(repeats, hide_index=True, width="stretch", height=min(38 + 35 * len(repeats), 300))
-    table = case_table(in_period, ctx.units.names, ctx.as_of, ctx.settings.overdue_days)
-    st.markdown(f"**案件清单（{len(table)} 件，本期受理及仍在办理的案件）**")
-    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
-    st.download_button("下载 Excel（案件清单）", lambda: to_xlsx({"案件清单": table, "重复发生地址": repeats}),
-                       file_name=f"矛盾纠纷_{ctx.units.name(ctx.scope)}.xlsx", key="dispute_xlsx", on_click="ignore",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # made when clicked
+    repeats = _repeats(ctx, filtered, details)  # without details only their number is shown
+    if details:
+        _case_list(ctx, in_period, repeats)
+    else:
+        st.caption("重复发生地址的明细和案件清单仅对辖区内的登录账号显示。")

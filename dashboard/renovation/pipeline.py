@@ -10,6 +10,8 @@ from streamlit_folium import st_folium
 
 from dashboard.context import PageContext
 from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.text import md_escape
+from geo.access import case_detail_note, may_see_case_details, redact_case_details
 from geo.nearby import disputes_near, stations_within, twelve_months_before
 from geo.rollup import renovation_pipeline
 from geo.scope import DISTRICT
@@ -106,8 +108,22 @@ def detail(ctx: PageContext, code: str) -> None:
         st.dataframe(pd.DataFrame({"站点": stations["name"], "类型": stations["kind_label"],
                                    "距离（米）": stations["distance_m"].round(0)}), hide_index=True, width="stretch")
     with right:
-        st.markdown(f"**周边 {NEAR_M} 米近 12 个月矛盾纠纷（{len(disputes)} 件）**")
-        st.dataframe(pd.DataFrame({"受理日期": pd.to_datetime(disputes["reported_on"]).dt.date,
-                                   "类别": disputes["category_label"], "状态": disputes["status_label"],
-                                   "地址": disputes["address"], "距离（米）": disputes["distance_m"].round(0)}),
-                     hide_index=True, width="stretch")
+        nearby_disputes(ctx, disputes)
+
+
+def nearby_disputes(ctx: PageContext, disputes: pd.DataFrame) -> None:
+    """The cases near a compound: listed (addresses only of cases inside the account's own scope) for an account
+    that may see the scope's case details, else counted by category and status (``geo.access``)."""
+    st.markdown(f"**周边 {NEAR_M} 米近 12 个月矛盾纠纷（{len(disputes)} 件）**")
+    if not may_see_case_details(ctx.account, ctx.scope):
+        st.caption(md_escape(case_detail_note(ctx.account, ctx.scope)))  # names the account and its scope
+        counts = disputes.groupby(["category_label", "status_label"]).size().rename("件数").reset_index()
+        st.dataframe(counts.rename(columns={"category_label": "类别", "status_label": "状态"}), hide_index=True,
+                     width="stretch")
+        return
+    shown = redact_case_details(ctx.account, disputes)
+    st.dataframe(pd.DataFrame({"受理日期": pd.to_datetime(shown["reported_on"]).dt.date,
+                               "类别": shown["category_label"], "状态": shown["status_label"],
+                               "地址": shown["address"].fillna("（辖区外，不显示）"),
+                               "距离（米）": shown["distance_m"].round(0)}),
+                 hide_index=True, width="stretch")
