@@ -13,6 +13,9 @@ import geopandas as gpd
 import streamlit as st
 
 from dashboard.auth import auth_panel, current_account, demo_account_warning
+from dashboard.faults import stale_banner, stale_version
+from dashboard.login_hint import LOST, keep_marker, lost_login
+from dashboard.text import md_escape
 from data.accounts import demo_accounts_present
 from data.store import data_version, holds_sample, open_store, read_layer
 from geo.access import Account
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 SCOPE_PARAM, PERIOD_PARAM = "scope", "period"
 APP_TITLE = "鼓楼区社区治理态势图"
 PERIODS = {"30": "近30天", "90": "近90天", "365": "近12个月"}
+LOST_KEY = "login_lost"
 
 
 @st.cache_resource(show_spinner="正在准备数据库（首次运行会生成示例辖区数据）…")
@@ -78,7 +82,7 @@ class PageContext:
     units: Hierarchy
     account: Account | None = None
     sample: bool = False  # the database holds the illustrative sample district
-
+    stale: bool = False  # the database is unavailable: drawn from the process's caches
     @property
     def period(self) -> Period:
         return Period.last_days(self.as_of, self.period_days)
@@ -106,7 +110,7 @@ def _scope_from_url(units: Hierarchy) -> Scope:
     try:
         return units.check(Scope(code))
     except GuloError as exc:
-        st.toast(str(exc), icon="⚠️")
+        st.toast(md_escape(exc), icon="⚠️")  # the message echoes the URL
         st.query_params.pop(SCOPE_PARAM, None)
         st.session_state[SCOPE_PARAM] = ""
         return DISTRICT
@@ -131,40 +135,73 @@ def go_to(scope: Scope) -> None:
 
 
 def setup_page() -> PageContext:
-    """Open (on first run: fill) the database, read scope and period from the URL, label sample data."""
+    """Open (on first run: fill) the database, read scope and period from the URL, label sample data.
+
+    While the database is unavailable the data version last read is reused, so views already cached
+    still draw under a "possibly stale" banner; anything not cached raises DatabaseUnavailable, which
+    ``dashboard.faults.run_page`` turns into the retrying notice."""
     settings = get_settings()
     engine = _open(settings.db_url, settings)
-    version = data_version(engine)
+    version, stale_since = stale_version(settings.db_url, lambda: data_version(engine))
     units = _hierarchy(settings.db_url, version)
     scope = _scope_from_url(units)
     as_of = _as_of(settings.db_url, version)
     st.sidebar.markdown(f"### {APP_TITLE}")
-    sample = holds_sample(engine)
+    if stale_since is not None:
+        stale_banner(stale_since)
+    sample = _holds_sample(settings.db_url, version)
     if sample:
         st.sidebar.warning(SAMPLE_NOTICE, icon="ℹ️")
-    account = _login(engine, settings)
-    return PageContext(settings, version, scope, as_of, _period_days(), units, account, sample)
+    account = _login(engine, settings, stale=stale_since is not None)
+    return PageContext(settings, version, scope, as_of, _period_days(), units, account, sample,
+                       stale=stale_since is not None)
 
 
-def _login(engine, settings: Settings) -> Account | None:
+def engine_for_settings():
+    """The configured database's engine (opened, migrated and filled once per process)."""
+    settings = get_settings()
+    return _open(settings.db_url, settings)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _holds_sample(url: str, version: int) -> bool:
+    return holds_sample(_open(url, get_settings()))
+
+
+def _login(engine, settings: Settings, stale: bool = False) -> Account | None:
     """The logged-in account (sidebar: who, 退出登录), or the login form: folded away in the sidebar while
-    reading needs no login, alone on the page (which stops there) when it does."""
+    reading needs no login, alone on the page (which stops there) when it does. A login lost to a server
+    restart is said so (see ``dashboard.login_hint``)."""
+    logged_in = current_account() is not None
+    if lost_login(logged_in):
+        st.session_state[LOST_KEY] = True
+    keep_marker(logged_in)
+    return _login_panel(engine, settings, stale)
+
+
+def _login_panel(engine, settings: Settings, stale: bool) -> Account | None:
     if current_account() is not None:
+        st.session_state.pop(LOST_KEY, None)
         return auth_panel(engine)
+    if st.session_state.get(LOST_KEY):
+        st.sidebar.warning(LOST, icon=":material/lock_clock:")
     if settings.anonymous_read:
-        with st.sidebar.expander("登录（修改数据需登录）"):
+        with st.sidebar.expander("登录（修改数据需登录）", expanded=bool(st.session_state.get(LOST_KEY))):
             account = auth_panel(engine, where=st.container())
-        _demo_notice(engine)
+        _demo_notice(engine, stale)
         return account
     st.title(APP_TITLE)
     st.info("请先登录。", icon="🔒")
     with st.columns([1, 2])[0]:
         auth_panel(engine, where=st.container())
-    _demo_notice(engine)
+    _demo_notice(engine, stale)
     st.stop()
 
 
-def _demo_notice(engine) -> None:
-    """While demo accounts with published passwords exist: a reminder in the sidebar."""
+def _demo_notice(engine, stale: bool = False) -> None:
+    """While demo accounts with published passwords exist: a reminder in the sidebar (not asked while the
+    database is away)."""
+    if stale:
+        return
     with st.sidebar:
         demo_account_warning(engine)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.context import PERIOD_PARAM, PERIODS, PageContext, go_to
+from dashboard.text import md_escape
 from geo.scope import Scope
 from geo.vocab import Level
 
@@ -19,12 +20,13 @@ def breadcrumb(ctx: PageContext) -> None:
     trail = ctx.units.trail(ctx.scope)
     cols = st.columns([1] * len(trail) + [max(1, 8 - len(trail))], gap="small", vertical_alignment="center")
     for i, (scope, name) in enumerate(trail):
-        label = name if i == 0 else f"› {name}"
+        shown = md_escape(name)  # unit names come from imported data; all three strings below are Markdown
+        label = shown if i == 0 else f"› {shown}"
         if scope == ctx.scope:
             cols[i].markdown(f"**{label}**")
         else:
             cols[i].button(label, key=f"crumb_{scope.code or 'district'}", type="tertiary",
-                           on_click=go_to, args=(scope,), help=f"回到{name}")
+                           on_click=go_to, args=(scope,), help=f"回到{shown}")
     if ctx.scope.level is not Level.DISTRICT:
         cols[-1].button("⬆ 返回上一级", key="go_up", on_click=go_to, args=(ctx.scope.parent(),))
 
@@ -39,9 +41,18 @@ def _selector(ctx: PageContext, label: str, parent: Scope, current: Scope | None
     options = [ALL] + [s.code for s in ctx.units.children(parent)]
     value = current.code if current is not None else ALL
     key = f"select_{label}_{ctx.scope.code or 'district'}"
-    st.sidebar.selectbox(label, options, index=options.index(value), key=key,
-                         format_func=lambda c: ctx.units.names.get(c, c) if c else "全部",
-                         on_change=_on_select, args=(key, parent))
+    chosen = st.sidebar.selectbox(label, options, index=options.index(value), key=key,
+                                  format_func=lambda c: ctx.units.names.get(c, c) if c else "全部",
+                                  on_change=_on_select, args=(key, parent))
+    _missed_change(chosen, value, lambda: _on_select(key, parent))
+
+
+def _missed_change(chosen, expected, apply) -> None:
+    """Apply a choice whose on_change never ran: the first interaction after a server restart reaches a new
+    session that has not drawn the widget yet, so Streamlit has no callback to call (the change would be lost)."""
+    if chosen != expected:
+        apply()
+        st.rerun()
 
 
 def selectors(ctx: PageContext) -> None:
@@ -64,6 +75,7 @@ def period_selector(ctx: PageContext) -> None:
     """The dispute period (ending on the data cut-off day)."""
     key = f"period_{ctx.period_days}"
     options = list(PERIODS)
-    st.sidebar.selectbox("统计周期", options, index=options.index(str(ctx.period_days)), key=key,
-                         format_func=PERIODS.get, on_change=_on_period, args=(key,),
-                         help=f"截至数据最新日期 {ctx.as_of:%Y-%m-%d}；变化量与前一个等长周期比较。")
+    chosen = st.sidebar.selectbox("统计周期", options, index=options.index(str(ctx.period_days)), key=key,
+                                  format_func=PERIODS.get, on_change=_on_period, args=(key,),
+                                  help=f"截至数据最新日期 {ctx.as_of:%Y-%m-%d}；变化量与前一个等长周期比较。")
+    _missed_change(chosen, str(ctx.period_days), lambda: _on_period(key))

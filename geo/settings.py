@@ -32,12 +32,27 @@ class Settings:
     grid_target_households: int = _doc(500, "Standard size of a grid, in households.")
     recent_days: int = _doc(30, "Length of the 'recent' period for dispute KPIs, in days.")
     session_minutes: int = _doc(480, "Lifetime of a login in minutes; after it the user must log in again.")
-    login_max_failures: int = _doc(5, "Failed logins within login_window_minutes after which an account is locked.")
+    login_max_failures: int = _doc(
+        5, "Failed logins for one user name from one client within login_window_minutes after which that name is "
+           "locked for that client (other clients can still log in under it).")
+    login_client_max_failures: int = _doc(
+        20, "Failed logins from one client, whatever the user names, within login_window_minutes after which that "
+            "client is locked for every name (at least login_max_failures).")
     login_window_minutes: int = _doc(15, "Window in minutes in which failed logins are counted towards a lock.")
     login_lock_seconds: int = _doc(
         300, "First lock after too many failed logins, in seconds; doubles with each further failure (capped at 1 hour).")
+    trusted_proxy: bool = _doc(
+        False, "Whether the app sits behind a trusted reverse proxy: the client address is then the right-most "
+               "X-Forwarded-For entry (which the proxy appends), else the connection's peer address.")
     anonymous_read: bool = _doc(
-        True, "Whether the pages can be read without logging in (writes always need a login); false: login first.")
+        True, "Whether the pages can be read without logging in (aggregates only: case details never, see "
+              "geo.access.may_see_case_details; writes always need a login); false: login first.")
+    db_busy_timeout: float = _doc(
+        2.0, "How long one database statement waits for a lock another writer holds before the database reports "
+             "busy, in seconds (SQLite's busy timeout, PostgreSQL's lock_timeout).")
+    db_busy_retry: float = _doc(
+        8.0, "Longest a save takes while the database stays busy, in seconds: its whole transaction is re-run with "
+             "backoff within this time, then the user is told nothing was saved and to try again.")
 
     @property
     def db_url(self) -> str:

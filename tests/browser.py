@@ -38,13 +38,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(db_url: str, workdir: Path, timeout: float = 120):
+def app_server(db_url: str, workdir: Path, timeout: float = 120, port: int | None = None):
     """``streamlit run streamlit_app.py`` on ``db_url``, loopback only, its log in ``workdir``; yields
-    (base URL, server pid) and stops the server's process group afterwards."""
-    port = _free_port()
+    (base URL, server pid) and stops the server's process group afterwards. ``port``: a given one (to start
+    the server again where a browser expects it), else a free one."""
+    port = port or _free_port()
     env = {**os.environ, "DATABASE_URL": db_url, "HOME": str(workdir)}
     log_path = workdir / "streamlit.log"
-    with open(log_path, "w") as log:
+    with open(log_path, "a") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
@@ -80,6 +81,19 @@ def browser_app(folder: Path):
     db = folder / "app.db"
     with running_app(db) as url:
         yield url, f"sqlite:///{db}"
+
+
+def log_in(page, db_url: str, username: str) -> None:
+    """Log in through the sidebar as the demo account ``username`` with its published password, its first
+    password change marked done in the test database (the forced change has a test of its own)."""
+    from tests.demo_accounts import DEMO_PASSWORDS, clear_forced_change
+
+    clear_forced_change(db_url, [username])
+    page.get_by_text("登录（修改数据需登录）").click()
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORDS[username])
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("当前用户").first.wait_for(timeout=60_000)
 
 
 def _wait_healthy(proc, port: int, timeout: float, log: Path) -> None:

@@ -9,6 +9,7 @@ from tests.browser import (
     MAP_IFRAME,
     browser_app,
     browser_page,
+    log_in,
     map_paths,
     screenshot,
     wait_idle,
@@ -229,11 +230,7 @@ def test_data_management_import_in_the_browser(app_url, tmp_path):
         good, bad = tmp_path / "军门台账.csv", tmp_path / "军门台账-有错.csv"
         table.to_csv(good, index=False)
         table.assign(户数=["-5"] + list(table["户数"][1:])).to_csv(bad, index=False)
-        page.get_by_text("登录（修改数据需登录）").click()
-        page.get_by_label("用户名").fill("dongjie")
-        page.get_by_label("密码").fill("demo-dongjie-2026")
-        page.get_by_role("button", name="登录").click()
-        page.get_by_text("当前用户").first.wait_for(timeout=60_000)
+        log_in(page, app_url_db(app_url), "dongjie")
         page.locator("input[type='file']").set_input_files(str(bad))
         page.get_by_text("问题清单（共 1 个").wait_for(timeout=60_000)  # the report, before anything is written
         wait_idle(page)
@@ -254,3 +251,29 @@ def test_data_management_import_in_the_browser(app_url, tmp_path):
         assert external == []
     names = pd.read_csv(io.BytesIO(export_layer(engine, "compounds", Scope(JUNMEN), "csv")), encoding="utf-8-sig")
     assert "浏览器导入测试小区" in set(names["小区名称"])
+
+
+def test_a_demo_account_changes_its_published_password_before_anything_else(app_url):
+    """junmen logs in with the README's password: the page shows only the change form (no map, no figures)
+    until the password is changed; then the situation page draws as usual."""
+    from tests.demo_accounts import DEMO_PASSWORDS
+
+    with browser_page(1600, 1000) as (page, external):
+        page.goto(app_url + "/situation", wait_until="domcontentloaded")
+        map_paths(page, at_least=69)  # the page is readable before the login
+        page.get_by_text("登录（修改数据需登录）").click()
+        page.get_by_label("用户名").fill("junmen")
+        page.get_by_label("密码").fill(DEMO_PASSWORDS["junmen"])
+        page.get_by_role("button", name="登录").click()
+        page.get_by_role("heading", name="请先修改初始密码").wait_for(timeout=60_000)
+        wait_idle(page)
+        assert not page.locator(MAP_IFRAME).count() and not page.locator("[data-testid='stMetric']").count()
+        screenshot(page, "password-change-forced.png")
+        page.get_by_label("原密码", exact=True).fill(DEMO_PASSWORDS["junmen"])
+        page.get_by_label("新密码", exact=True).fill("Sanfang-Qixiang#26")
+        page.get_by_label("再次输入新密码", exact=True).fill("Sanfang-Qixiang#26")
+        page.get_by_role("button", name="修改密码").click()
+        page.get_by_text("密码已修改").first.wait_for(timeout=60_000)
+        map_paths(page, at_least=69)  # the page works again
+        assert not page.get_by_role("heading", name="请先修改初始密码").count()
+        assert not page.locator("[data-testid='stException']").count() and external == []

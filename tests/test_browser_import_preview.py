@@ -19,7 +19,7 @@ from data.accounts import DEMO_ACCOUNTS
 from geo.crs import wgs84_to_gcj02
 from geo.vocab import ImportRowState, Role
 from layers.import_preview import STORED_COLOR
-from tests.browser import browser_app, browser_page, map_paths, wait_idle
+from tests.browser import browser_app, browser_page, log_in, map_paths, wait_idle
 
 JUNMEN = "350102004001"
 DESKTOP = (1366, 768)
@@ -55,13 +55,8 @@ def gcj02_ledger(db_url: str, folder: Path) -> tuple[Path, int]:
     return path, len(table)
 
 
-def log_in_as_district(page) -> None:
-    username, _, _, _, password = next(a for a in DEMO_ACCOUNTS if a[2] is Role.DISTRICT)
-    page.get_by_text("登录（修改数据需登录）").click()
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_text("当前用户").first.wait_for(timeout=60_000)
+def log_in_as_district(page, db_url: str) -> None:
+    log_in(page, db_url, next(a[0] for a in DEMO_ACCOUNTS if a[2] is Role.DISTRICT))
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1366x768", "390x844"])
@@ -73,7 +68,7 @@ def test_a_gcj02_ledger_is_seen_shifted_on_the_preview_map(app, tmp_path, size):
         ledger, n = gcj02_ledger(db_url, tmp_path)
         if size == PHONE:  # the sidebar starts folded away on a phone
             page.get_by_test_id("stExpandSidebarButton").click()
-        log_in_as_district(page)
+        log_in_as_district(page, db_url)
         if size == PHONE:
             page.get_by_test_id("stSidebarCollapseButton").click()
         page.locator("input[type='file']").set_input_files(str(ledger))
@@ -114,7 +109,7 @@ def test_an_office_ledger_is_previewed_with_its_warnings_and_skipped_rows_and_im
         data, truth = office_ledger(db_url)
         ledger = tmp_path / "军门社区台账.xlsx"
         ledger.write_bytes(data)
-        log_in_as_district(page)
+        log_in_as_district(page, db_url)
         page.locator("input[type='file']").set_input_files(str(ledger))
         page.get_by_text("地图预览").first.wait_for(timeout=60_000)
         wait_idle(page)

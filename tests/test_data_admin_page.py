@@ -22,8 +22,10 @@ from data.accounts import get_account
 from data.audit_query import AuditFilter, change_text, query_audit, readable_audit
 from data.exchange import export_layer
 from data.store import engine_for, open_store, read_layer
+from geo.errors import AuthenticationError
 from geo.scope import Scope
 from geo.settings import Settings
+from tests.demo_accounts import clear_forced_change
 from tests.ingest_helpers import checksum
 
 JUNMEN, NANJIE = "350102004001", "350102005000"
@@ -46,6 +48,7 @@ def sample_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("da") / "sample.db"
     url = f"sqlite:///{path}"
     open_store(Settings.load({"database_url": url}))
+    clear_forced_change(url)  # the tests act as the demo accounts; their forced change is tested elsewhere
     engine_for(url).dispose()
     return path
 
@@ -195,12 +198,43 @@ def test_admin_creates_an_account_from_the_page(db_url):
     at.selectbox(key="acc_role").set_value(accounts.Role.COMMUNITY).run()
     at.selectbox(key="acc_scope_community").set_value(JUNMEN)
     at.text_input(key="acc_username").input("junmen2")
-    at.text_input(key="acc_pw").input("a-long-password")
-    at.text_input(key="acc_pw2").input("a-long-password")
+    for weak, rule in (("a-long-password", "至少3类"), ("Junmen2-Office-26", "不能包含用户名"), ("Password123", "过于常见")):
+        at.text_input(key="acc_pw").input(weak)
+        at.text_input(key="acc_pw2").input(weak)
+        next(b for b in at.button if b.label == "创建账号").click().run()
+        assert rule in " ".join(e.value for e in at.error) and get_account(engine_for(db_url), "junmen2") is None
+        at.text_input(key="acc_username").input("junmen2")
+    at.text_input(key="acc_pw").input("Sanfang-Qixiang#26")
+    at.text_input(key="acc_pw2").input("Sanfang-Qixiang#26")
     next(b for b in at.button if b.label == "创建账号").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert "已创建账号“junmen2”" in texts(at)
-    assert get_account(engine_for(db_url), "junmen2").scope_code == JUNMEN
+    made = get_account(engine_for(db_url), "junmen2")
+    assert made.scope_code == JUNMEN and made.must_change_password
+
+
+def test_admin_lifts_login_locks_from_the_page_and_that_is_audited(db_url):
+    engine = engine_for(db_url)
+    for client, names in (("192.0.2.10", ["junmen"] * 5), ("198.51.100.7", [f"spray{i}" for i in range(20)])):
+        for name in names:
+            with pytest.raises(AuthenticationError):
+                accounts.authenticate(engine, name, "bad-guess", client)
+    at = open_page("账号", "admin", url=db_url)
+    locks = next(df.value for df in at.dataframe if "网络地址" in df.value.columns)
+    assert sorted(locks[["网络地址", "用户名"]].values.tolist()) == [["192.0.2.10", "junmen"],
+                                                                  ["198.51.100.7", "（任意用户名）"]]
+    table = next(df.value for df in at.dataframe if "显示名" in df.value.columns).set_index("用户名")
+    assert table.loc["junmen", "锁定至"] and not table.loc["dongjie", "锁定至"]
+    at.selectbox(key="acc_pick").set_value("junmen").run()
+    at.button(key="acc_unlock").click().run()
+    assert "已解除“junmen”的登录锁定" in texts(at)
+    at.selectbox(key="acc_lock_client").set_value("198.51.100.7").run()
+    at.button(key="acc_unlock_client").click().run()
+    assert not at.exception and "目前没有生效的登录锁定" in texts(at)
+    assert accounts.authenticate(engine, "junmen", "demo-junmen-2026", "192.0.2.10").username == "junmen"
+    log = query_audit(engine, AuditFilter(actions=("account_unlock", "client_unlock")))
+    assert sorted(zip(log["actor"], log["action"], log["record_code"])) == [
+        ("admin", "account_unlock", "junmen"), ("admin", "client_unlock", "198.51.100.7")]
 
 
 def test_the_audit_log_shows_the_import_to_admin_and_own_entries_to_others(db_url):
@@ -314,3 +348,12 @@ def test_the_same_ledger_through_the_command_line_exits_0_and_lists_warnings_and
     assert "已跳过的非数据行" in out and "合计" in out and "提示（不影响导入" in out and "已导入：新增 2 条" in out
     assert main(["--database-url", db_url, "import", "compounds", str(path)]) == 0
     assert f"新增 0 条，更新 {len(truth)} 条" in capsys.readouterr().out
+
+
+def test_the_district_role_sees_the_database_state_and_others_do_not(db_url):
+    at = open_page("账号", "admin", url=db_url)
+    assert [e.label for e in at.expander if e.label.startswith("数据库状态")] == ["数据库状态：正常"]
+    lines = [s.value for s in at.success]
+    assert any(line.startswith("✓ 数据库连接") for line in lines) and any("迁移版本" in line for line in lines)
+    assert any("可写" in line for line in lines)
+    assert not [e for e in open_page("账号", "dongjie", url=db_url).expander if e.label.startswith("数据库状态")]

@@ -70,4 +70,5 @@ def test_a_hostile_file_name_is_shown_as_text_not_as_a_link(db_url):  # noqa: F8
     at = open_page("导入", "dongjie", (name, b""), db_url)
     shown = " ".join(e.value for e in at.error)
     assert "](http" not in shown.replace("\\]\\(http", "")  # every bracket and parenthesis is escaped
-    assert "\\[请点此重新登录\\]\\(http://evil\\.example\\)" in shown
+    assert md_escape("[请点此重新登录](http://evil.example)") in shown
+    assert "http://" not in shown  # nor a bare URL: GFM links one even when its dots are escaped

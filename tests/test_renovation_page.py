@@ -138,7 +138,10 @@ def log_in(at: AppTest, sample_db: str, username: str | None) -> None:
     from dashboard.auth import AUTH_KEY, LOGIN_AT_KEY
     from data.accounts import get_account
     from data.store import engine_for
+    from tests.demo_accounts import clear_forced_change
 
+    if username:
+        clear_forced_change(sample_db, [username])  # a demo account's first password change is tested elsewhere
     at.session_state[AUTH_KEY] = username and get_account(engine_for(sample_db), username)
     at.session_state[LOGIN_AT_KEY] = datetime.now(UTC)
 

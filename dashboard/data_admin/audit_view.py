@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard.context import PageContext, engine
+from dashboard.text import md_escape
 from data.audit_query import ACTION_LABELS, TABLE_LABELS, AuditFilter, audit_choices, query_audit, readable_audit
 from data.export import to_xlsx
 from geo.access import Account
@@ -52,7 +53,7 @@ def audit_view(ctx: PageContext, account: Account | None) -> None:
         return
     admin = account.role is Role.DISTRICT
     if not admin:
-        st.caption(f"您是{account.role.label}：这里只列出账号“{account.username}”本人的操作记录；"
+        st.caption(f"您是{account.role.label}：这里只列出账号“{md_escape(account.username)}”本人的操作记录；"
                    f"完整的操作日志由{Role.DISTRICT.label}查看和导出。")
     eng = engine(ctx)
     flt = _filters(audit_choices(eng, None if admin else account.username), admin)

@@ -15,6 +15,7 @@ from dashboard.context import PageContext, engine
 from dashboard.data_admin import importing as imp
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.text import md_escape
+from data.exchange import CASE_LAYER
 from data.incidents import incident_message, record_incident
 from data.ingest import ImportPreview, sheet_names
 from geo.access import Account
@@ -152,7 +153,7 @@ def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | N
     _report_tables(preview)
     outside = imp.scope_hint(preview, account)
     if outside:
-        st.warning(f"提示：有 {len(outside)} 个区划不在您的辖区（{account.where}）内，确认导入时将被拒绝："
+        st.warning(f"提示：有 {len(outside)} 个区划不在您的辖区（{md_escape(account.where)}）内，确认导入时将被拒绝："
                    + md_escape("、".join(c or "（无区划）" for c in outside[:10])), icon=":material/lock:")
     head = imp.preview_table(preview)
     if not head.empty:
@@ -197,6 +198,9 @@ def import_view(ctx: PageContext, account: Account | None) -> None:
     layers = list(LAYER_LABELS)
     layer = st.selectbox("导入到图层", layers, index=layers.index("compounds"), format_func=LAYER_LABELS.get,
                          key="imp_layer")
+    if layer == CASE_LAYER and account is None:  # a preview shows stored cases a file's codes match
+        st.info("矛盾纠纷案件含地址和摘要（个人信息）：预览和导入需先登录（左侧边栏）。", icon="🔒")
+        return
     upload = _uploaded()
     if upload is None:
         st.info("上传文件后先显示校验预览；确认导入前不会写入任何数据。可在“模板”中下载各图层的 Excel 模板。")

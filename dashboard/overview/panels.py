@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.context import PageContext
 from dashboard.nav import pages
+from dashboard.text import md_escape
 from data.briefing import briefing_pdf, briefing_xlsx
 from geo.briefing import COLUMN_LABELS, PERCENT_COLUMNS, THEME_BY_KEY, THEMES, Briefing
 from geo.vocab import DisputeCategory
@@ -37,7 +38,7 @@ def alerts_panel(ctx: PageContext, b: Briefing) -> None:
                 if i == ALERTS_SHOWN:
                     st.caption(f"另有 {len(rows) - ALERTS_SHOWN} 条，见简报或{THEME_BY_KEY[theme.key].label}页面")
                     break
-                _link(ctx, r.page, f"{r.name}：{r.message}", r.code)
+                _link(ctx, r.page, f"{md_escape(r.name)}：{r.message}", r.code)  # a link label is Markdown
 
 
 def rankings_panel(ctx: PageContext, b: Briefing, child_label: str) -> None:

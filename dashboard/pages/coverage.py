@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard.context import setup_page
 from dashboard.coverage.views import coverage_view, export_button, grid_view, sites_view, topology_view
 from dashboard.scope_ui import breadcrumb, selectors
+from dashboard.text import md_escape
 
 VIEWS = ("网格标准", "拓扑检查", "服务覆盖", "新增站点选址")  # only the chosen view is computed
 
@@ -13,7 +14,7 @@ VIEWS = ("网格标准", "拓扑检查", "服务覆盖", "新增站点选址")  
 def render() -> None:
     ctx = setup_page()
     selectors(ctx)
-    st.title(f"{ctx.units.name(ctx.scope)} · 网格与服务覆盖")
+    st.title(f"{md_escape(ctx.units.name(ctx.scope))} · 网格与服务覆盖")
     breadcrumb(ctx)
     view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="cov_view", label_visibility="collapsed") or VIEWS[0]
     if view == VIEWS[0]:

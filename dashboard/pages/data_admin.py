@@ -8,8 +8,10 @@ from dashboard.context import setup_page
 from dashboard.data_admin.accounts_view import accounts_view
 from dashboard.data_admin.audit_view import audit_view
 from dashboard.data_admin.import_view import import_view
+from dashboard.data_admin.status_view import status_panel
 from dashboard.data_admin.transfer_view import export_view, templates_view
 from dashboard.scope_ui import breadcrumb, selectors
+from dashboard.text import md_escape
 
 VIEWS = ("导入", "导出", "模板", "操作日志", "账号")  # only the chosen view is computed
 
@@ -19,7 +21,7 @@ def render() -> None:
     ctx = setup_page()
     selectors(ctx)
     account = current_account()
-    st.title(f"{ctx.units.name(ctx.scope)} · 数据管理")
+    st.title(f"{md_escape(ctx.units.name(ctx.scope))} · 数据管理")
     breadcrumb(ctx)
     view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="da_view", label_visibility="collapsed") or VIEWS[0]
     if view == VIEWS[0]:
@@ -31,4 +33,5 @@ def render() -> None:
     elif view == VIEWS[3]:
         audit_view(ctx, account)
     else:
+        status_panel(ctx, account)
         accounts_view(ctx, account)

@@ -12,6 +12,7 @@ from dashboard.overview import bigscreen
 from dashboard.overview.brief import make_briefing
 from dashboard.overview.panels import alerts_panel, documents, rankings_panel, trend
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
+from dashboard.text import md_escape
 from geo.rollup import RATIOS
 
 DEFAULT_INDICATOR = "renovated_share"
@@ -34,7 +35,7 @@ def render() -> None:
     period_selector(ctx)
     indicator = _indicator()
     b = make_briefing(ctx, indicator, ctx.sample)
-    st.title(f"{b.scope_name} · 总览")
+    st.title(f"{md_escape(b.scope_name)} · 总览")
     breadcrumb(ctx)
     p = ctx.period
     st.caption(f"数据截至 {ctx.as_of:%Y年%m月%d日} · 统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），"

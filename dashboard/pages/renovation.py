@@ -8,6 +8,7 @@ from dashboard.renovation.editor import editor
 from dashboard.renovation.pipeline import by_type_and_year, detail, filtered, ledger, show_compounds_map, status_cards
 from dashboard.renovation.planner import planner
 from dashboard.scope_ui import breadcrumb, selectors
+from dashboard.text import md_escape
 
 VIEWS = ("改造进度", "改造计划", "台账编辑")  # only the chosen view is computed
 
@@ -15,7 +16,7 @@ VIEWS = ("改造进度", "改造计划", "台账编辑")  # only the chosen view
 def render() -> None:
     ctx = setup_page()
     selectors(ctx)
-    st.title(f"{ctx.units.name(ctx.scope)} · 老旧小区改造")
+    st.title(f"{md_escape(ctx.units.name(ctx.scope))} · 老旧小区改造")
     breadcrumb(ctx)
     table = ledger(ctx)
     view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="reno_view", label_visibility="collapsed") or VIEWS[0]

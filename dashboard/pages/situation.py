@@ -15,6 +15,7 @@ from dashboard.kpi import (
 from dashboard.mapview import map_controls, show_map
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
 from dashboard.stats import scope_stats
+from dashboard.text import md_escape
 
 
 def render() -> None:
@@ -23,7 +24,7 @@ def render() -> None:
     period_selector(ctx)
     keys, indicator, basemap = map_controls(ctx)
     stats = scope_stats(ctx)
-    st.title(f"{ctx.units.name(ctx.scope)} · 社区治理态势")
+    st.title(f"{md_escape(ctx.units.name(ctx.scope))} · 社区治理态势")
     breadcrumb(ctx)
     p = ctx.period
     st.caption(f"数据截至 {ctx.as_of:%Y年%m月%d日} · 统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），"

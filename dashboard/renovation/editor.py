@@ -8,9 +8,10 @@ import streamlit as st
 
 from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
+from dashboard.text import md_escape, md_format
 from data.edits import compound_history, update_compound
 from geo.access import Account, can_write
-from geo.errors import ConflictError, DataValidationError, PermissionDenied
+from geo.errors import ConflictError, DatabaseFault, DataValidationError, PermissionDenied
 from geo.lifecycle import FIELD_LABELS, allowed_next
 from geo.vocab import RenovationStatus, RenovationType
 
@@ -57,14 +58,17 @@ def _save(ctx: PageContext, code: str, changes: dict, account: Account | None) -
         new = update_compound(engine(ctx), code, changes, st.session_state[_version_key(code)],
                               account, today=date.today())
     except PermissionDenied as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
     except ConflictError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         st.button("载入最新数据", key=f"reload_{code}", on_click=st.session_state.pop, args=(_version_key(code), None))
         return
     except DataValidationError as exc:
-        st.error("未保存：\n\n" + "\n".join(f"- {p}" for p in (exc.problems or [str(exc)])))
+        st.error("未保存：\n\n" + "\n".join(f"- {md_escape(p)}" for p in (exc.problems or [str(exc)])))
+        return
+    except DatabaseFault as exc:  # busy / unavailable / read-only: nothing saved, the form keeps what was typed
+        st.error(md_escape(exc), icon=":material/database:")
         return
     st.session_state[_version_key(code)] = new["version"]
     st.success(f"已保存（版本 {new['version']}）。")
@@ -77,7 +81,8 @@ def _may_edit(account: Account | None, row: pd.Series) -> bool:
         st.info("登录后才能修改小区信息；每次修改都以登录账号记入审计日志。")
         return False
     if not can_write(account, row["community_code"]):
-        st.warning(f"账号“{account.username}”（{account.role.label}）只能修改{account.where}范围内的小区，此小区不在其中。")
+        st.warning(md_format("账号“{}”（{}）只能修改{}范围内的小区，此小区不在其中。", account.username,
+                             account.role.label, account.where))
         return False
     return True
 
