@@ -36,13 +36,18 @@ def open_page(url: str, monkeypatch, **env) -> AppTest:
     return at
 
 
-def log_in(at: AppTest, username: str, password: str) -> AppTest:
-    at.text_input(key="login_username").input(username)
-    at.text_input(key="login_password").input(password)
-    next(b for b in at.button if b.label == "登录").click()
+def submit(at: AppTest, button: str, **fields: str) -> AppTest:
+    """Type ``fields`` (text-input key -> text) and press ``button``; the page must not raise."""
+    for key, value in fields.items():
+        at.text_input(key=key).input(value)
+    next(b for b in at.button if b.label == button).click()
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def log_in(at: AppTest, username: str, password: str) -> AppTest:
+    return submit(at, "登录", login_username=username, login_password=password)
 
 
 def sidebar_text(at: AppTest) -> str:
@@ -123,10 +128,4 @@ def test_a_demo_account_changes_its_password_and_then_the_page_works(filled_samp
 
 
 def change(at: AppTest, old: str, new: str, again: str) -> AppTest:
-    at.text_input(key="pwchange_old").input(old)
-    at.text_input(key="pwchange_new").input(new)
-    at.text_input(key="pwchange_again").input(again)
-    next(b for b in at.button if b.label == "修改密码").click()
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return submit(at, "修改密码", pwchange_old=old, pwchange_new=new, pwchange_again=again)
