@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from numbers import Real
 
-from geo.ingest import Problem
 from geo.ingest_fields import guess_mapping, header_score, normalise_header
+from geo.ingest_problems import Problem
 
 Rows = list[tuple[int, list]]
 """(row number the user sees, cell values) for each row of a sheet or CSV, in order."""

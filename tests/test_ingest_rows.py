@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo.ingest import Problem
+from geo.ingest_problems import Problem
 from geo.ingest_rows import (
     NEW_HEADER_REASON,
     NOTE_REASON,

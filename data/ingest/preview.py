@@ -31,9 +31,10 @@ from data.ingest.read import SourceTable, read_source
 from data.store import audit, read_layer
 from geo.access import Account
 from geo.errors import ConflictError, DataValidationError, PermissionDenied
-from geo.ingest import ROW, Prepared, Reference, prepare, problems_frame, store_columns
+from geo.ingest import Prepared, Reference, prepare, store_columns
 from geo.ingest_crs import crs_label
 from geo.ingest_fields import LAYER_LABELS, check_layer
+from geo.ingest_problems import ROW, problems_frame
 from geo.lifecycle import district_today
 
 Progress = Callable[[int, int], None]

@@ -22,8 +22,8 @@ from openpyxl.utils.cell import range_boundaries
 
 from data.ingest.source import LOCKED_EXCEL, OLE2_MAGIC, ZIP_MAGIC, SourceTable, decode_text, fail
 from geo.errors import DataValidationError
-from geo.ingest import ROW
 from geo.ingest_fields import header_score
+from geo.ingest_problems import ROW
 from geo.ingest_rows import HEADER_SEARCH_ROWS, Rows, classify_rows, is_blank_cell
 
 __all__ = ["fill_merged_down", "merged_ranges", "read_csv", "read_xls", "read_xlsx", "sheet_names"]

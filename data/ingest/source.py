@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import DataValidationError
-from geo.ingest import ROW, Problem
+from geo.ingest_problems import ROW, Problem
 
 __all__ = ["GEOJSON_TYPES", "LOCKED_EXCEL", "MAX_UNZIPPED_BYTES", "OLE2_MAGIC", "PRJ_NOTE", "SHAPE_PARTS", "SHX_NOTE",
            "SQLITE_MAGIC", "SUFFIXES", "SourceTable", "TABLE_SUFFIXES", "VECTOR_SUFFIXES", "ZIP_MAGIC", "decode_text",

@@ -34,7 +34,7 @@ from data.ingest.source import (
     fail,
 )
 from geo.errors import DataValidationError
-from geo.ingest import ROW
+from geo.ingest_problems import ROW
 
 __all__ = ["dbf_encoding", "read_shp", "read_vector"]
 
