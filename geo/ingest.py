@@ -6,7 +6,8 @@ of a vector file) and, for vector files, its geometries with the declared CRS. `
 maps the columns to fields, resolves the coordinate system, converts to WGS84 (EPSG:4326),
 coerces every value, checks codes against the district's hierarchy, checks geometry (valid, of the
 right type, inside the district; optional repair with ``make_valid``, each repair reported) and
-looks for a hidden GCJ-02/BD-09 offset (geometry in ``geo.ingest_geometry``, values in ``geo.ingest_values``). It returns the clean GeoDataFrame with exactly the stored
+looks for a hidden GCJ-02/BD-09 offset (geometry in ``geo.ingest_geometry``, values in
+``geo.ingest_values``). It returns the clean GeoDataFrame with exactly the stored
 columns that the file provides (plus codes derived from the hierarchy) and the problems. Pure:
 no files, no SQL.
 """
