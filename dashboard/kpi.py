@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.charts import stacked_bars
 from dashboard.stats import ScopeStats
 from geo.briefing import COLUMN_LABELS, Kpi, headline_kpis
 from geo.vocab import DisputeCategory, RenovationStatus, StationKind
@@ -51,14 +52,15 @@ def ranking_table(children: pd.DataFrame, child_label: str) -> None:
 def pipeline_chart(s: ScopeStats) -> None:
     """Compounds per plan year, stacked by renovation status."""
     st.markdown("**老旧小区改造进度（按计划年度）**")
-    st.bar_chart(s.pipeline, height=280, color=[v.color for v in RenovationStatus],
-                 x_label="计划年度", y_label="小区数")
+    stacked_bars(s.pipeline, [v.color for v in RenovationStatus], x_label="计划年度", y_label="小区数",
+                 series_label="改造状态", height=280)
 
 
 def disputes_chart(s: ScopeStats) -> None:
     """Cases per month over the last twelve months, stacked by category."""
     st.markdown("**近12个月矛盾纠纷（按类别）**")
-    st.bar_chart(s.monthly, height=280, color=[c.color for c in DisputeCategory], x_label="月份", y_label="件数")
+    stacked_bars(s.monthly, [c.color for c in DisputeCategory], x_label="月份", y_label="件数", series_label="类别",
+                 height=280)
 
 
 def station_table(s: ScopeStats) -> None:

@@ -7,16 +7,15 @@ everyone else gets counts per unit.
 """
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard.context import PageContext, go_to
+from dashboard.foliumview import show_folium
 from dashboard.stats import scope_stats
 from dashboard.text import md_escape
 from geo.access import case_detail_note, may_see_case_details, strip_case_details
@@ -147,11 +146,9 @@ def show_map(ctx: PageContext, keys: list[str], indicator: str, basemap: str) ->
     details = "disputes" in keys and may_see_case_details(ctx.account, ctx.scope)  # one cached map otherwise
     if "disputes" in keys and not details and ctx.scope.level in (Level.COMMUNITY, Level.GRID):
         st.caption("矛盾纠纷按网格计数显示。" + md_escape(case_detail_note(ctx.account, ctx.scope)))
-    # st_folium renders the map it is given, and a folium map renders differently the first time than
-    # afterwards; a fresh copy of the cached map keeps its component key stable across reruns.
-    m = copy.deepcopy(scope_map(ctx, tuple(keys), indicator, basemap, details))
-    value = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"],
-                      key=f"map_{ctx.scope.code or 'district'}")
+    m = scope_map(ctx, tuple(keys), indicator, basemap, details)  # rendered once, shared by every session
+    value = show_folium(m, height=MAP_HEIGHT, returned_objects=["last_active_drawing"],
+                        key=f"map_{ctx.scope.code or 'district'}")
     target = _clicked_child(ctx, value)
     if target is not None:
         go_to(target)

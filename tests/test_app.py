@@ -161,11 +161,11 @@ def test_a_click_on_a_map_polygon_drills_down(sample_db, monkeypatch):
     clicks = iter([DONGJIE, JUNMEN])
     current = {"code": None}
 
-    def fake_st_folium(m, **kwargs):
+    def fake_show_folium(m, **kwargs):
         assert kwargs["returned_objects"] == ["last_active_drawing"]
         return {"last_active_drawing": {"properties": {"code": current["code"]}}} if current["code"] else {}
 
-    monkeypatch.setattr(mapview, "st_folium", fake_st_folium)
+    monkeypatch.setattr(mapview, "show_folium", fake_show_folium)
     monkeypatch.setenv("DATABASE_URL", sample_db)
     at = AppTest.from_function(_situation_page, default_timeout=120).run()
     for expected in clicks:

@@ -1,14 +1,12 @@
 """Views of the coverage workspace: grid standard, topology, walking-distance coverage, new sites."""
 from __future__ import annotations
 
-import copy
-
 import folium
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard.context import PageContext
+from dashboard.foliumview import show_folium
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from data.export import to_xlsx
 from geo.coverage import (
@@ -53,8 +51,7 @@ def _map(ctx: PageContext, frames: dict, key: str, inputs: tuple = (), **options
     choices the frames were computed from (the map is rebuilt only when they or the data change)."""
     serve_assets()
     m = _built_map(ctx, key, inputs, frames, tuple(sorted(options.items())))
-    st_folium(copy.deepcopy(m), height=560, use_container_width=True, returned_objects=[],
-              key=f"{key}_{ctx.scope.code or 'district'}")
+    show_folium(m, height=560, key=f"{key}_{ctx.scope.code or 'district'}")
 
 
 def grid_view(ctx: PageContext) -> pd.DataFrame:

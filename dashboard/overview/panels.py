@@ -6,6 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from dashboard.charts import stacked_bars
 from dashboard.context import PageContext
 from dashboard.nav import pages
 from dashboard.text import md_escape
@@ -79,5 +80,6 @@ def documents(b: Briefing) -> None:
 def trend(b: Briefing) -> None:
     """Cases per month over twelve months, by category (the same series as the PDF's chart)."""
     st.markdown("**近12个月矛盾纠纷（按类别）**")
-    st.bar_chart(b.monthly, height=260, color=[c.color for c in DisputeCategory], x_label="月份", y_label="件数")
+    stacked_bars(b.monthly, [c.color for c in DisputeCategory], x_label="月份", y_label="件数", series_label="类别",
+                 height=260)
 

@@ -5,13 +5,12 @@ scope's cases (``geo.access.may_see_case_details``); everyone else sees the aggr
 """
 from __future__ import annotations
 
-import copy
-
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
+from dashboard.charts import stacked_bars
 from dashboard.context import PageContext, engine, setup_page
+from dashboard.foliumview import show_folium
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
 from dashboard.text import md_escape
@@ -128,12 +127,11 @@ def render() -> None:
     with left:
         serve_assets()
         m = _map(ctx, in_period, (flt, ctx.period_days), details)
-        st_folium(copy.deepcopy(m), height=560, use_container_width=True, returned_objects=[],
-                  key=f"dispute_map_{ctx.scope.code or 'district'}")
+        show_folium(m, height=560, key=f"dispute_map_{ctx.scope.code or 'district'}")
     with right:
         st.markdown("**近12个月（按类别）**")
-        st.bar_chart(monthly_disputes(cases, end=ctx.as_of), height=260, color=[c.color for c in DisputeCategory],
-                     x_label="月份", y_label="件数")
+        stacked_bars(monthly_disputes(cases, end=ctx.as_of), [c.color for c in DisputeCategory], x_label="月份",
+                     y_label="件数", series_label="类别", height=260)
         key = child_key(ctx.scope) or "grid_code"
         rank = cases_per_1000(cases, ctx.layer("grids"), key, p)
         st.markdown("**每千户纠纷数排名**")
