@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from dashboard.admission import page_run_slot
 from dashboard.text import md_escape
 from data.incidents import incident_message, record_incident
 from geo.errors import DatabaseBusy, DatabaseReadOnly, DatabaseUnavailable, GuloError
+from geo.settings import get_settings
 
 RETRY_SECONDS = 5
 """How often the unavailable notice checks whether the database answers again."""
@@ -32,7 +34,8 @@ _LAST_VERSION: dict[str, tuple[int, float]] = {}
 def run_page(page) -> None:
     """``page.run()`` with every failure shown as a Chinese notice (see the module doc)."""
     try:
-        page.run()
+        with page_run_slot(get_settings().page_runs):
+            page.run()
     except DatabaseUnavailable as exc:
         unavailable_notice(exc)
     except (DatabaseBusy, DatabaseReadOnly) as exc:

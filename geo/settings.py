@@ -47,6 +47,9 @@ class Settings:
     anonymous_read: bool = _doc(
         True, "Whether the pages can be read without logging in (aggregates only: case details never, see "
               "geo.access.may_see_case_details; writes always need a login); false: login first.")
+    page_runs: int = _doc(
+        2, "Page runs one app process carries out at the same time; further sessions wait their turn (0: no limit). "
+           "More than the process's share of CPU cores only makes every run slower.")
     db_busy_timeout: float = _doc(
         2.0, "How long one database statement waits for a lock another writer holds before the database reports "
              "busy, in seconds (SQLite's busy timeout, PostgreSQL's lock_timeout).")

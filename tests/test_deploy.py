@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.load import problems, smoke_rounds
 from deploy.stack import SQLITE_REFUSED, StackError, find_nginx, nginx_config, running_stack
 from tests.browser import browser_page, chromium_missing, wait_idle
 from tests.conftest import skip_or_fail
@@ -132,6 +133,14 @@ def test_the_route_cookie_is_set_once_and_keeps_a_browser_on_one_process(stack):
         get(f"{stack.url}/_stcore/health?spread={other}", cookie=other)
         spread.add(upstream_of(stack, f"spread={other}"))
     assert spread == set(stack.apps)
+
+
+def test_concurrent_sessions_through_the_proxy_reach_every_process_without_error(stack):
+    """The smoke load of bench/load.py on the 2-process PostGIS stack: 6 sessions open 总览 (district) and
+    态势图 (东街街道) at once, each through Streamlit's own websocket protocol."""
+    results = smoke_rounds(stack, 6)
+    assert problems(results) == []  # no session error, every health probe answered, CPU and RSS measured
+    assert all(set(r.spread) == set(stack.apps) for r in results)  # both processes served sessions
 
 
 def test_the_websocket_upgrade_goes_through(stack):
