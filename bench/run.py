@@ -106,8 +106,17 @@ def run(scales: list[int], *, postgres: str | None = None, browser: bool = False
     text = render_table(results, naive, notes, load=(load_before, os.getloadavg()),
                         minutes=(time.perf_counter() - started) / 60)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    out.write_text(text + _load_section(out), encoding="utf-8")
     return text
+
+
+def _load_section(out: Path) -> str:
+    """The load benchmark's section of ``out`` (``python -m bench.load`` writes it last), kept as it was."""
+    from bench.load import SECTION
+
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    start = old.find(SECTION)
+    return "\n" + old[start:] if start >= 0 else ""
 
 
 def _progress(what: str) -> None:

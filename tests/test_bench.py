@@ -56,8 +56,10 @@ def test_smoke_run_writes_table(tmp_path):
     from bench.run import run
 
     out = tmp_path / "RESULTS.md"
+    load = "## Load: concurrent sessions through the proxy (earlier)\n\n| a load row |\n"
+    out.write_text("# an older page table\n\n" + load, encoding="utf-8")
     text = run([1], postgres=None, browser=False, out=out)
-    assert out.read_text(encoding="utf-8") == text
+    assert out.read_text(encoding="utf-8") == text + "\n" + load  # the load section is kept, the rest replaced
     assert "cpu" in text.lower() and "memory" in text and "Load average" in text
     assert "PostGIS skipped" in text and "Browser draw time not measured" in text
     row = next(line for line in text.splitlines() if line.startswith("| 1× | SQLite | 7,931 | 6,067 |"))
