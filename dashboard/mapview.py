@@ -16,11 +16,11 @@ import streamlit as st
 
 from dashboard.context import PageContext, go_to
 from dashboard.foliumview import show_folium
+from dashboard.mapunits import clicked_unit, count_units, many_communities
 from dashboard.stats import scope_stats
 from dashboard.text import md_escape
 from geo.access import case_detail_note, may_see_case_details, strip_case_details
 from geo.rollup import RATIOS
-from geo.scope import Scope
 from geo.vocab import OPEN_DISPUTE_STATUSES, Level
 from layers.assets import copy_assets, streamlit_mode
 from layers.basemaps import available_basemaps
@@ -75,15 +75,6 @@ def children_frame(ctx: PageContext, indicator: str) -> gpd.GeoDataFrame:
 
 OUTLINE = {Level.DISTRICT: "communities", Level.STREET: "streets", Level.COMMUNITY: "communities",
            Level.GRID: "grids"}
-MAX_UNIT_MARKS = 1_000
-"""At district level, beyond this many communities (a city-sized database) each community would be a
-pixel or two on the map: disputes are then counted per sub-district and community outlines left out,
-so the map's size follows the sub-districts, not the communities."""
-
-
-def _many_communities(ctx: PageContext) -> bool:
-    """Whether the district view holds too many communities to mark each one."""
-    return ctx.scope.level is Level.DISTRICT and len(ctx.layer("communities")) > MAX_UNIT_MARKS
 
 
 def _overlay_frames(ctx: PageContext, keys: tuple[str, ...], details: bool) -> dict[str, gpd.GeoDataFrame]:
@@ -94,17 +85,9 @@ def _overlay_frames(ctx: PageContext, keys: tuple[str, ...], details: bool) -> d
     if "disputes" in frames:
         shown = _disputes_to_show(frames["disputes"], ctx)
         frames["disputes"] = shown if details else strip_case_details(shown)
-    if not _many_communities(ctx):
+    if not many_communities(ctx):
         frames[OUTLINE[ctx.scope.level]] = ctx.layer(OUTLINE[ctx.scope.level])
     return frames
-
-
-def _count_units(ctx: PageContext) -> gpd.GeoDataFrame:
-    """The units disputes are counted into: communities at district level (sub-districts when there are
-    very many), grids below."""
-    if ctx.scope.level is not Level.DISTRICT:
-        return ctx.layer("grids")
-    return ctx.layer("streets" if _many_communities(ctx) else "communities")
 
 
 def _disputes_to_show(disputes: gpd.GeoDataFrame, ctx: PageContext) -> gpd.GeoDataFrame:
@@ -126,18 +109,10 @@ def scope_map(ctx: PageContext, keys: tuple[str, ...], indicator: str, basemap: 
     frames = {"choropleth": children, **_overlay_frames(ctx, keys, details)}
     fmt, palette = INDICATORS[indicator]
     add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of, case_details=details,
-               overdue_days=ctx.settings.overdue_days, units=_count_units(ctx), value_column="value",
+               overdue_days=ctx.settings.overdue_days, units=count_units(ctx), value_column="value",
                value_label=RATIOS[indicator], value_format=fmt, palette=palette,
                tolerance_m=view_tolerance_m(children.total_bounds))
     return m
-
-
-def _clicked_child(ctx: PageContext, value: dict | None) -> Scope | None:
-    """The child unit the user clicked, if the click landed on one."""
-    drawing = (value or {}).get("last_active_drawing") or {}
-    code = str((drawing.get("properties") or {}).get("code", ""))
-    children = {s.code for s in ctx.units.children(ctx.scope)}
-    return Scope(code) if code in children else None
 
 
 def show_map(ctx: PageContext, keys: list[str], indicator: str, basemap: str) -> None:
@@ -149,7 +124,7 @@ def show_map(ctx: PageContext, keys: list[str], indicator: str, basemap: str) ->
     m = scope_map(ctx, tuple(keys), indicator, basemap, details)  # rendered once, shared by every session
     value = show_folium(m, height=MAP_HEIGHT, returned_objects=["last_active_drawing"],
                         key=f"map_{ctx.scope.code or 'district'}")
-    target = _clicked_child(ctx, value)
+    target = clicked_unit(ctx, value)
     if target is not None:
         go_to(target)
         st.rerun()

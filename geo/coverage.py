@@ -312,6 +312,23 @@ def gap_areas(units: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, kind: str | S
     return out.to_crs(WGS84_EPSG)
 
 
+def stations_near(stations: gpd.GeoDataFrame, units: gpd.GeoDataFrame, metres: float) -> gpd.GeoDataFrame:
+    """The stations (rows of ``stations``, their CRS) within ``metres`` of the bounding box of ``units``,
+    measured in EPSG:32650: every station that can serve a household of the units, for a map of them.
+
+    Both frames EPSG:4326/4490; no units give no stations.
+    """
+    metres = check_metres(metres, "步行距离")
+    sites = to_metric(stations, "服务站点")
+    area = to_metric(units, "区域")
+    if not len(area) or not len(sites):
+        return stations.iloc[:0]
+    minx, miny, maxx, maxy = area.total_bounds
+    x, y = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+    inside = (x >= minx - metres) & (x <= maxx + metres) & (y >= miny - metres) & (y <= maxy + metres)
+    return stations[inside]
+
+
 # ---- where to add a station --------------------------------------------------------------------
 
 def _greedy(pairs: pd.DataFrame, weights: np.ndarray, n_candidates: int, k: int) -> list[tuple[int, list[int]]]:

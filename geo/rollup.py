@@ -58,6 +58,28 @@ def _count_by(frame: pd.DataFrame, key: str, column: str, values) -> pd.DataFram
     return counts.reindex(columns=[v.value for v in values], fill_value=0)
 
 
+def category_counts(frame: pd.DataFrame, key: str, column: str, values, weight: str | None = None) -> pd.DataFrame:
+    """Per unit ``key`` (one row per unit that has rows, sorted by key): how many rows hold each of ``values``
+    in ``column`` — or, with ``weight``, the sum of that numeric column over those rows (missing counts as 0).
+
+    ``values`` are enum members or plain values; the columns are their plain values, in that order, zeros
+    filled; values of ``column`` not among them are not counted. An empty frame gives an empty table.
+    """
+    missing = [c for c in (key, column, weight) if c is not None and c not in frame.columns]
+    if missing:
+        raise ValueError(f"分类计数缺少字段：{'、'.join(missing)}；现有字段：{'、'.join(map(str, frame.columns))}")
+    cols = [getattr(v, "value", v) for v in values]
+    table = pd.DataFrame({
+        "unit": frame[key].astype(str).to_numpy(),
+        "category": frame[column].map(lambda v: getattr(v, "value", v)).to_numpy(),
+        "amount": 1 if weight is None else pd.to_numeric(frame[weight], errors="coerce").fillna(0).to_numpy(),
+    })
+    out = table.pivot_table(index="unit", columns="category", values="amount", aggfunc="sum", fill_value=0)
+    out = out.reindex(columns=cols, fill_value=0)
+    out.index.name, out.columns.name = key, None
+    return out.astype(int if weight is None else float)
+
+
 def _in_period(days: pd.Series, period: Period) -> pd.Series:
     stamps = pd.to_datetime(days)
     return (stamps >= pd.Timestamp(period.start)) & (stamps <= pd.Timestamp(period.end))

@@ -176,6 +176,12 @@ LABEL_CSS = """
 .gl-popup table { border-collapse: collapse; margin-top: 4px; }
 .gl-popup th { text-align: left; font-weight: normal; color: #607d8b; padding: 1px 8px 1px 0; }
 .gl-popup td { padding: 1px 0; }
+.gl-pie { background: none; border: none; }
+.gl-pie div { width: 100%; height: 100%; border-radius: 50%; box-sizing: border-box; border: 1.5px solid #fff;
+  box-shadow: 0 0 0 1px rgba(38, 50, 56, 0.6); }
+.gl-pie:hover div { box-shadow: 0 0 0 2px #263238; }
+.leaflet-tooltip i.gl-dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px;
+  vertical-align: -1px; }
 """
 
 

@@ -1,7 +1,14 @@
-"""Old residential compounds (老旧小区) as circles coloured by renovation status.
+"""Old residential compounds (老旧小区): counted per unit far out, one circle per compound drilled in.
 
-Input: the ``compounds`` frame (EPSG:4326, Point; columns of ``data.schema.compounds``). Circle
-radius grows with the number of households (4–11 px).
+Input: the ``compounds`` frame (EPSG:4326, Point; columns of ``data.schema.compounds``).
+
+- District / sub-district level: one pie per unit (``layers.aggregate``): communities at district level
+  (or the ``units`` given, e.g. sub-districts when there are very many communities), grids at
+  sub-district level. Slices are the compounds by renovation status in the RenovationStatus colours;
+  the tooltip lists each status's compounds and households. Properties carry the unit's ``code`` and
+  ``name``. The map grows with the number of units, never with the number of compounds.
+- Community / grid level: every compound as a circle coloured by renovation status, radius growing with
+  its households (4–11 px), with an escaped popup of its record.
 """
 from __future__ import annotations
 
@@ -10,13 +17,18 @@ import math
 import folium
 import geopandas as gpd
 
-from geo.vocab import RenovationStatus, RenovationType
+from geo.vocab import Level, RenovationStatus, RenovationType
+from layers.aggregate import DODGE_PX, counted, pie_layer, unit_word
 from layers.common import (
+    enum_members,
     escaped_values,
+    feature_group,
     is_missing,
     label_of,
+    require_columns,
+    valid_rows,
 )
-from layers.features import categorised_points
+from layers.features import PieTable, categorised_points
 from layers.spec import LayerSpec, check_options
 
 LABEL = "老旧小区"
@@ -45,12 +57,31 @@ def _popup(row: dict, status: RenovationStatus) -> list[str | None]:
     ])
 
 
-def build(gdf: gpd.GeoDataFrame, *, show: bool = True, **options) -> folium.FeatureGroup:
-    """One circle per compound (properties code, name), colour = RenovationStatus colour."""
+def build(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", units: gpd.GeoDataFrame | None = None,
+          dodge: bool = False, show: bool = True, **options) -> folium.FeatureGroup:
+    """Pies per unit (district / sub-district level) or one circle per compound (properties code, name),
+    colours = RenovationStatus colours."""
     check_options(options)
+    if counted(level):
+        return _counted(gdf, level, units, show, dodge)
     return categorised_points(gdf, label=LABEL, columns=_COLUMNS, optional=_OPTIONAL, category="status",
                               enum=RenovationStatus, style=_style, popup=_popup, fields=FIELDS,
                               highlight=_HIGHLIGHT, show=show)
+
+
+def _counted(gdf: gpd.GeoDataFrame, level: Level | str, units: gpd.GeoDataFrame | None, show: bool,
+             dodge: bool) -> folium.FeatureGroup:
+    """One pie per unit, slices = compounds by status; left of the unit's point when ``dodge``."""
+    require_columns(gdf, _COLUMNS, LABEL)
+    gdf = valid_rows(gdf, LABEL)
+    members = enum_members(gdf["status"], RenovationStatus, LABEL)
+    pie = PieTable(tuple(s.label for s in RenovationStatus), tuple(s.color for s in RenovationStatus), noun=LABEL,
+                   unit="个", weight_unit="户", dx=-DODGE_PX if dodge else 0)
+    fg = feature_group(LABEL, show)
+    if len(gdf):
+        fg.add_child(pie_layer(gdf, [m.value for m in members], [s.value for s in RenovationStatus], level=level,
+                               units=units, pie=pie, name=LABEL, weight="households"))
+    return fg
 
 
 def _style(row: dict, status: RenovationStatus) -> dict:
@@ -59,9 +90,21 @@ def _style(row: dict, status: RenovationStatus) -> dict:
 
 
 def legend(**options) -> list[tuple[str, str]]:
-    """Every renovation status with its colour, in lifecycle order."""
+    """Every renovation status with its colour, in lifecycle order (the circles' and the pies' slices)."""
     check_options(options)
     return [(s.label, s.color) for s in RenovationStatus]
 
 
-SPEC = LayerSpec("compounds", LABEL, build, legend, shape="circle")
+def note(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", units: gpd.GeoDataFrame | None = None,
+         **options) -> str:
+    """The legend's line under the statuses: how to read the pies (district / sub-district level)."""
+    check_options(options)
+    return f"按{unit_word(gdf, level, units)}汇总，圆越大小区越多" if counted(level) else ""
+
+
+def unit_marks(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", **options) -> bool:
+    """Pies per unit at district / sub-district level."""
+    return counted(level)
+
+
+SPEC = LayerSpec("compounds", LABEL, build, legend, shape="circle", note=note, unit_marks=unit_marks)

@@ -33,6 +33,7 @@ from geo.vocab import (
     DisputeStatus,
     Level,
 )
+from layers.aggregate import group_column, unit_places
 from layers.common import (
     HeaderStyle,
     canonical_values,
@@ -41,7 +42,6 @@ from layers.common import (
     escaped_values,
     feature_group,
     label_of,
-    label_points,
     point_coords,
     require_columns,
     round_coords,
@@ -88,29 +88,6 @@ def _is_open(gdf: pd.DataFrame) -> pd.Series:
     return statuses.isin([s.value for s in OPEN_DISPUTE_STATUSES])
 
 
-def _group_column(gdf: pd.DataFrame, level: Level, units: gpd.GeoDataFrame | None) -> str:
-    """The code column cases are counted by: community (district level) or grid (street level), or,
-    when ``units`` are given and are of another level (e.g. sub-districts), the column of their codes."""
-    default = "community_code" if level is Level.DISTRICT else "grid_code"
-    if units is None or not len(units) or "code" not in units:
-        return default
-    codes = set(units["code"].astype(str))
-    for column in (default, "street_code", "community_code", "grid_code"):
-        if column in gdf and gdf[column].astype(str).isin(codes).any():
-            return column
-    return default
-
-
-def _unit_places(units: gpd.GeoDataFrame | None) -> dict[str, tuple[str, shapely.Point]]:
-    """{code: (name, label point)} of the units cases are counted into."""
-    if units is None or not len(units):
-        return {}
-    units = valid_rows(units, "统计单元")
-    require_columns(units, ["code", "name"], "统计单元")
-    points = label_points(units.geometry)
-    return {str(c): (str(n), p) for c, n, p in zip(units["code"], units["name"], points)}
-
-
 def _counts(gdf: gpd.GeoDataFrame, column: str, overdue: pd.Series) -> pd.DataFrame:
     """Per unit: cases, open cases, overdue cases and the mean lon/lat of the cases."""
     frame = pd.DataFrame({
@@ -125,8 +102,8 @@ def _counts(gdf: gpd.GeoDataFrame, column: str, overdue: pd.Series) -> pd.DataFr
 def _aggregate_layer(gdf: gpd.GeoDataFrame, fg: folium.FeatureGroup, level: Level,
                      units: gpd.GeoDataFrame | None, overdue: pd.Series) -> None:
     """One count circle per community (district level) or grid (street level), or per unit of ``units``, into ``fg``."""
-    counts = _counts(gdf, _group_column(gdf, level, units), overdue)
-    places = _unit_places(units)
+    counts = _counts(gdf, group_column(gdf, level, units), overdue)
+    places = unit_places(units)
     biggest = max(int(counts["cases"].max()), 1) if len(counts) else 1
     geoms, props = [], []
     for code, row in counts.iterrows():
@@ -215,4 +192,9 @@ def legend(*, level="district", overdue_days: int = _DEFAULT_OVERDUE_DAYS, case_
     return [(s.label, s.color) for s in DisputeStatus] + [overdue]
 
 
-SPEC = LayerSpec("disputes", LABEL, build, legend, shape="circle")
+def unit_marks(gdf: gpd.GeoDataFrame, *, level="district", case_details: bool = False, **options) -> bool:
+    """Count circles per unit (on the unit's point) rather than cases."""
+    return _counted(as_level(level), case_details)
+
+
+SPEC = LayerSpec("disputes", LABEL, build, legend, shape="circle", unit_marks=unit_marks)

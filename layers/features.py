@@ -11,13 +11,18 @@ Why not folium.GeoJson: it serialises with ``tojson`` (every Chinese character b
 
 Feature properties keep the raw ``code`` and ``name`` for drill-down (streamlit-folium returns them
 as ``last_active_drawing.properties``). Points are circle markers (radius in the style) or, with
-``points="label"``, non-interactive text labels from ``properties.label`` (escaped).
+``points="label"``, non-interactive text labels from ``properties.label`` (escaped), or, with
+``points="pie"``, pies: a circle (radius in the style) cut into slices by ``properties.counts`` (of
+``properties.total``), coloured and named by the layer's :class:`PieTable`; their tooltip adds one line
+per slice (count, and ``properties.weights`` when given).
 """
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -38,15 +43,43 @@ from layers.common import (
     valid_rows,
 )
 
-POINT_KINDS = ("circle", "label")
+POINT_KINDS = ("circle", "label", "pie")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 _SCRIPT = Template("""
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = (function () {
     var styles = {{ this.styles_json }}, fields = {{ this.fields_json }}, hl = {{ this.highlight_json }};
     function tip(p) {
-        return p.tip ? "<b>" + p.tip[0] + "</b>" + p.tip.slice(1).map(function (x) { return "<br>" + x; }).join("") : null;
+        return p.tip ? "<b>" + p.tip[0] + "</b>" + p.tip.slice(1).map(function (x) { return "<br>" + x; }).join("")
+            {%- if this.points == "pie" %} + slices(p){% endif %} : null;
     }
+    {%- if this.points == "pie" %}
+    var pie = {{ this.pie_json }};
+    function num(x) { return Math.round(x).toLocaleString("en-US"); }
+    function slices(p) {
+        var weight = p.weights ? p.weights.reduce(function (a, b) { return a + b; }, 0) : 0;
+        var out = "<br>" + pie.noun + " " + num(p.total) + " " + pie.unit
+            + (p.weights ? "，" + num(weight) + " " + pie.weight_unit : "");
+        for (var i = 0; i < p.counts.length; i++) {
+            out += '<br><i class="gl-dot" style="background:' + pie.colors[i] + '"></i>' + pie.labels[i] + " "
+                + num(p.counts[i]) + " " + pie.unit + (p.weights ? "，" + num(p.weights[i]) + " " + pie.weight_unit : "");
+        }
+        return out;
+    }
+    function pieIcon(p) {
+        var r = (styles[p.style_id] || {}).radius || 8, at = 0, stops = [];
+        for (var i = 0; i < p.counts.length; i++) {
+            if (!p.counts[i]) { continue; }
+            var end = at + 100 * p.counts[i] / p.total;
+            stops.push(pie.colors[i] + " " + at.toFixed(2) + "% " + end.toFixed(2) + "%");
+            at = end;
+        }
+        return L.divIcon({className: "gl-pie", iconSize: [2 * r, 2 * r], iconAnchor: [r - pie.dx, r - pie.dy],
+            html: '<div style="background:' + (stops.length ? "conic-gradient(" + stops.join(",") + ")" : "#fff")
+                + '"></div>'});
+    }
+    {%- endif %}
     function popup(p) {
         var rows = "";
         for (var i = 0; i < fields.length; i++) {
@@ -59,6 +92,9 @@ var {{ this.get_name() }} = (function () {
         return L.marker(latlng, {interactive: false, keyboard: false, icon: L.divIcon({
             className: "gl-label " + (f.properties.cls || ""), iconSize: null,
             html: "<span>" + f.properties.label + "</span>"})});
+        {%- elif this.points == "pie" %}
+        // the shadow pane lies above polygons and circles and below name labels: a pie never hides a name
+        return L.marker(latlng, {icon: pieIcon(f.properties), pane: "shadowPane", riseOnHover: true});
         {%- else %}
         return L.circleMarker(latlng, styles[f.properties.style_id] || {});
         {%- endif %}
@@ -67,7 +103,7 @@ var {{ this.get_name() }} = (function () {
         var p = f.properties, t = tip(p);
         if (t) { layer.bindTooltip(t, {sticky: true, direction: "top"}); }
         if (p.popup) { layer.bindPopup(popup(p), {maxWidth: 320}); }
-        if (hl) {
+        if (hl && layer.setStyle) {
             layer.on("mouseover", function (e) { e.target.setStyle(hl); });
             layer.on("mouseout", function (e) { e.target.setStyle(styles[p.style_id] || {}); });
         }
@@ -105,6 +141,35 @@ def intern_styles(properties: list[dict]) -> list[dict]:
     return styles
 
 
+@dataclass(frozen=True)
+class PieTable:
+    """The slices of a pie layer: their names and colours (aligned with each feature's ``counts``), the
+    name of what is counted (the tooltip's total line: "老旧小区 12 个，3,456 户"), the word after a count
+    (个) and after a weight (户), and the pies' offset in pixels from their point (so pies of two layers at
+    one unit's point sit side by side)."""
+
+    labels: tuple[str, ...]
+    colors: tuple[str, ...]
+    noun: str = ""
+    unit: str = "个"
+    weight_unit: str = "户"
+    dx: int = 0
+    dy: int = 0
+
+    def __post_init__(self):
+        if len(self.labels) != len(self.colors):
+            raise ValueError(f"饼图的类别（{len(self.labels)} 个）与颜色（{len(self.colors)} 个）数目不符")
+        bad = [c for c in self.colors if not _COLOUR.match(c)]
+        if bad:
+            raise ValueError(f"饼图颜色“{'、'.join(bad)}”无效，应为 #RRGGBB 形式")
+
+    def as_json(self) -> dict:
+        """The table for the page's script, every text HTML-escaped."""
+        return {"labels": [html.escape(t) for t in self.labels], "colors": list(self.colors),
+                "noun": html.escape(self.noun), "unit": html.escape(self.unit), "weight_unit": html.escape(self.weight_unit),
+                "dx": int(self.dx), "dy": int(self.dy)}
+
+
 class RenderedScript(Element):
     """Script text that is already rendered, placed in the page as it is.
 
@@ -125,8 +190,9 @@ class FeatureLayer(folium.map.Layer):
     """Features (shapely geometries, lon/lat) with property dicts, drawn by :data:`_SCRIPT`.
 
     ``properties`` may hold ``style`` (a Leaflet path style dict), ``tip`` (escaped lines),
-    ``popup`` (escaped values aligned with ``fields``), ``label`` (escaped, for ``points="label"``)
-    and anything else (``code``, ``name`` …), which is passed through. ``fields`` are escaped here.
+    ``popup`` (escaped values aligned with ``fields``), ``label`` (escaped, for ``points="label"``),
+    ``counts`` / ``total`` / ``weights`` (numbers, for ``points="pie"``, which needs ``pie``) and anything
+    else (``code``, ``name`` …), which is passed through. ``fields`` are escaped here.
     """
 
     _template = _SCRIPT
@@ -139,10 +205,13 @@ class FeatureLayer(folium.map.Layer):
         fields: Sequence[str] = (),
         highlight: dict | None = None,
         points: str = "circle",
+        pie: PieTable | None = None,
     ):
         super().__init__(name=None, overlay=True, control=False, show=True)
         if points not in POINT_KINDS:
             raise ValueError(f"点要素画法“{points}”无效，可选：{'、'.join(POINT_KINDS)}")
+        if (points == "pie") != (pie is not None):
+            raise ValueError("饼图（points=\"pie\"）须且只须与 pie 类别表一起使用")
         self._name = "FeatureLayer"
         props = [dict(p) for p in properties]
         self.styles = intern_styles(props)
@@ -151,6 +220,7 @@ class FeatureLayer(folium.map.Layer):
         self.styles_json = script_json(self.styles)
         self.fields_json = script_json(self.fields)
         self.highlight_json = script_json(highlight)
+        self.pie_json = script_json(pie.as_json() if pie is not None else None)
         # Only the JSON text is kept: a map is deep-copied on every Streamlit rerun (dashboard.mapview),
         # and copying one string is free where copying the nested dicts of every coordinate is not.
         self.data_json = script_json(feature_collection(geoms, props))

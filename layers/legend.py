@@ -34,17 +34,19 @@ LEGEND_CSS = """
   border: 1px solid rgba(0,0,0,0.25); box-sizing: border-box; }
 .gl-legend i.circle { border-radius: 50%; }
 .gl-legend i.line { height: 0; border: none; border-top: 3px solid; vertical-align: 3px; }
+.gl-legend p.gl-note { margin: 2px 0 0; max-width: 190px; font-size: 11px; line-height: 1.4; color: #607d8b; }
 """
 
 
 @dataclass(frozen=True)
 class LegendSection:
-    """One layer's part of the legend: its label, (label, colour) items and swatch shape."""
+    """One layer's part of the legend: its label, (label, colour) items, swatch shape and a note under them."""
 
     title: str
     items: tuple[tuple[str, str], ...]
     shape: str = "square"
     visible: bool = True
+    note: str = ""
 
 
 def _swatch(colour: str, shape: str) -> str:
@@ -63,9 +65,10 @@ def legend_html(sections: list[LegendSection], title: str = TITLE) -> str:
         items = "".join(f"<li>{_swatch(c, sec.shape)}{html.escape(label)}</li>" for label, c in sec.items)
         cols = ' class="gl-cols2"' if len(sec.items) > COLUMN_THRESHOLD else ""
         hidden = "" if sec.visible else ' style="display:none"'
+        note = f'<p class="gl-note">{html.escape(sec.note)}</p>' if sec.note else ""
         parts.append(
             f'<div class="gl-legend-section" data-layer="{html.escape(sec.title)}"{hidden}>'
-            f"<h5>{html.escape(sec.title)}</h5><ul{cols}>{items}</ul></div>"
+            f"<h5>{html.escape(sec.title)}</h5><ul{cols}>{items}</ul>{note}</div>"
         )
     return "".join(parts)
 

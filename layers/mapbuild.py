@@ -153,13 +153,16 @@ def add_layers(
     check_options(options)
     keys = _chosen(frames, keys)
     frames, options = _display_frames(m, frames, options)
+    if "dodge" not in options:  # several layers marking the same units' points: side by side
+        options["dodge"] = sum(LAYERS[k].marks_units(frames[k], **options) for k in keys) > 1
     sections = []
     for key in keys:
         spec = LAYERS[key]
         m.add_child(spec.build(frames[key], **options))
         items = tuple(spec.legend_items(frames[key], **options))
         sections.append(LegendSection(spec.section_title(**options), items, spec.shape,
-                                      visible=options.get("show", True)))
+                                      visible=options.get("show", True),
+                                      note=spec.legend_note(frames[key], **options)))
     if sections:
         m.add_child(Legend(sections, position=legend_position), name="legend")
         m.add_child(folium.LayerControl(collapsed=False, position="topright"), name="layer_control")

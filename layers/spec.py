@@ -24,14 +24,18 @@ OPTIONS: dict[str, str] = {
     "level": "Level of the current view (district / street / community / grid, or geo.vocab.Level).",
     "today": "datetime.date the ages of disputes are counted to; default today.",
     "overdue_days": f"An open dispute older than this many days is overdue (default {_DEFAULTS.overdue_days}).",
-    "units": "GeoDataFrame (EPSG:4326) of the polygons disputes are counted into at district/street level "
-             "(and at every level without case details).",
+    "units": "GeoDataFrame (EPSG:4326) of the polygons records are counted into at district/street level: disputes "
+             "(and at every level without case details), compounds, and stations / grids when there are many "
+             "(layers.aggregate).",
     "case_details": "Disputes: draw individual cases (popups with address and summary) at community/grid level "
                     "(default False: counts per unit at every level; see geo.access.may_see_case_details).",
     "labels": "Draw unit names on the map: True / False / None = automatic by level.",
     "target_households": f"Standard grid size in households (default {_DEFAULTS.grid_target_households}).",
     "tolerance_m": "Polygon simplification tolerance in metres (default 3).",
     "show": "Whether the layer is visible when the map opens (default True).",
+    "dodge": "Move per-unit pies off the unit's point (compounds left, stations right, grids below; disputes stay), "
+             "so the marks of several counted layers sit side by side; add_layers sets it when more than one layer "
+             "draws one mark per unit (default False).",
     "value_column": "Choropleth: name of the numeric column of its frame that sets the colours (default \"value\").",
     "value_label": "Choropleth: Chinese name of that indicator, e.g. 每千户纠纷数 (layer name, legend title, tooltip).",
     "value_format": "Choropleth: Python format of a value, e.g. \"{:.1f}\" or \"{:.0%}\" (default: up to 2 decimals).",
@@ -53,7 +57,10 @@ class LayerSpec:
     and legend; ``shape`` is the legend swatch: "square" (filled areas), "line" (outlines) or
     "circle" (points). ``title(**options)``, when given, names the layer instead of ``label`` (the
     builder must name its FeatureGroup the same, so the legend follows the layer control);
-    ``frame_legend`` layers get their frame as the legend's first argument.
+    ``frame_legend`` layers get their frame as the legend's first argument. ``note(gdf, **options)``,
+    when given, is a line of text under the layer's legend items (e.g. how to read counted pies; "" for none).
+    ``unit_marks(gdf, **options)``, when given, tells whether the layer draws one mark per unit (on the unit's
+    point) for this frame and these options, rather than its records.
     """
 
     key: str
@@ -63,6 +70,8 @@ class LayerSpec:
     shape: str = "square"
     title: Callable[..., str] | None = None
     frame_legend: bool = False
+    note: Callable[..., str] | None = None
+    unit_marks: Callable[..., bool] | None = None
 
     def __post_init__(self):
         if self.shape not in SWATCH_SHAPES:
@@ -75,6 +84,14 @@ class LayerSpec:
     def legend_items(self, gdf, **options) -> list[tuple[str, str]]:
         """The legend's (label, colour) items; ``gdf`` (the layer's frame) is passed on when ``frame_legend``."""
         return self.legend(gdf, **options) if self.frame_legend else self.legend(**options)
+
+    def legend_note(self, gdf, **options) -> str:
+        """The line under the legend's items for this frame and these options ("" for none)."""
+        return self.note(gdf, **options) if self.note is not None else ""
+
+    def marks_units(self, gdf, **options) -> bool:
+        """Whether the layer draws one mark per unit for this frame and these options."""
+        return bool(self.unit_marks(gdf, **options)) if self.unit_marks is not None else False
 
 
 def check_options(options: dict[str, Any]) -> None:

@@ -122,12 +122,18 @@ def test_click_sub_district_then_community_drills_down(app_url):
 
 
 def test_renovation_workspace_for_dongjie(app_url):
+    from data.store import engine_for, read_layer
+    from geo.scope import Scope
+
+    compounds = read_layer(engine_for(app_url_db(app_url)), "compounds", Scope(DONGJIE))
     with browser_page(1600, 1400) as (page, external):
         page.goto(app_url + f"/renovation?scope={DONGJIE}", wait_until="domcontentloaded")
         page.get_by_role("heading", name="东街街道").first.wait_for(timeout=90_000)
         wait_idle(page)
-        frame = map_paths(page, at_least=4 + 40)  # the 4 community outlines and the compounds
-        assert frame.locator("path.leaflet-interactive").count() >= 4 + 40
+        frame = map_paths(page, at_least=4)  # the 4 community outlines, and a pie per grid with compounds
+        assert frame.locator("path.leaflet-interactive").count() >= 4
+        assert frame.locator(".gl-pie").count() == compounds["grid_code"].nunique() > 10
+        assert "按网格汇总" in frame.locator(".gl-legend").inner_text()
         screenshot(page, "renovation-dongjie-progress.png")
         page.get_by_text("改造计划", exact=True).first.click()
         page.get_by_text("建议改造小区").first.wait_for(timeout=60_000)

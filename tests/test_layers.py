@@ -400,10 +400,10 @@ def test_labels_follow_the_level(frames):
 
 
 def test_compound_and_station_colours_come_from_the_vocabulary(frames):
-    comp = {f["properties"]["code"]: f["properties"]["style"]["fillColor"]
-            for f in features(LAYERS["compounds"].build(frames["compounds"]))}
+    drawn = features(LAYERS["compounds"].build(frames["compounds"], level="community"))
+    comp = {f["properties"]["code"]: f["properties"]["style"]["fillColor"] for f in drawn}
     assert comp["K1"] == RenovationStatus.UNDER_WAY.color and comp["K2"] == RenovationStatus.COMPLETED.color
-    popup = popup_text(features(LAYERS["compounds"].build(frames["compounds"]))[0])
+    popup = popup_text(drawn[0])
     assert "施工中" in popup and "基础类" in popup and "鼓屏路1号" in popup
 
 

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import copy
 
+import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
+from geo.vocab import RenovationStatus
 from layers import disputes as dispute_layer
 from layers.common import precision_for, simplified, view_tolerance_m
 from layers.features import FeatureLayer
 from layers.mapbuild import add_layers, build_map
-from tests.test_layers import BOUNDS, ST, TODAY, disputes, hand_built_frames
+from tests.test_layers import BOUNDS, C1, C2, C3, ST, TODAY, disputes, hand_built_frames
 
 
 def _layer(text: str) -> FeatureLayer:
@@ -74,3 +77,31 @@ def test_district_map_without_units_still_counts_per_community():
     m = build_map(frames["streets"].total_bounds, asset_mode="url", prefix="/static")
     add_layers(m, {"streets": frames["streets"], "disputes": disputes(30)}, level="district", today=TODAY)
     assert m.get_root().render().count('"cases":') == 3
+
+
+def many_compounds(n: int, seed: int = 2) -> gpd.GeoDataFrame:
+    """``n`` compounds spread over the three test communities (one grid each), every status, EPSG:4326."""
+    rng = np.random.default_rng(seed)
+    community = np.array([C1, C2, C3])[np.arange(n) % 3]
+    x0 = np.select([community == C1, community == C2], [119.29, 119.30], 119.31)
+    statuses = [s.value for s in RenovationStatus]
+    return gpd.GeoDataFrame({
+        "code": [f"K{i:05d}" for i in range(n)], "name": [f"小区{i}" for i in range(n)], "street_code": ST,
+        "community_code": community, "grid_code": [c + "001" for c in community],
+        "status": [statuses[i % len(statuses)] for i in range(n)], "households": rng.integers(20, 900, n),
+    }, geometry=gpd.points_from_xy(x0 + 0.01 * rng.random(n), 26.08 + 0.01 * rng.random(n)), crs="EPSG:4326")
+
+
+def compounds_html(n: int, level: str, units) -> str:
+    m = build_map(BOUNDS, asset_mode="url", prefix="/v")
+    add_layers(m, {"compounds": many_compounds(n)}, level=level, units=units)
+    return m.get_root().render()
+
+
+@pytest.mark.parametrize(("level", "units"), [("district", "communities"), ("street", "grids")])
+def test_counted_compounds_do_not_grow_with_compounds(level, units):
+    """Far out the compounds map follows the units: ten times the compounds, the same page (to a few digits)."""
+    frames = hand_built_frames()
+    small, large = (compounds_html(n, level, frames[units]) for n in (2_000, 20_000))
+    assert abs(len(large) - len(small)) / len(small) < 0.03, (len(small), len(large))
+    assert large.count('"counts":') == 3 and "K19999" not in large

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.context import PageContext
 from dashboard.foliumview import show_folium
+from dashboard.mapunits import count_units, outline_table
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from data.export import to_xlsx
 from geo.coverage import (
@@ -18,12 +19,14 @@ from geo.coverage import (
     gap_areas,
     grid_standard,
     propose_sites,
+    stations_near,
     uncovered_compounds,
 )
 from geo.scope import DISTRICT
 from geo.topology import topology_report
 from geo.vocab import ONE_OLD_ONE_YOUNG_ONE_GENERAL, Level, StationKind
 from layers.assets import streamlit_mode
+from layers.common import view_tolerance_m
 from layers.mapbuild import add_layers, build_map
 
 TOPOLOGY_HEADERS = {
@@ -35,14 +38,22 @@ TOPOLOGY_HEADERS = {
 UNITS = {Level.DISTRICT: "communities", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
+def _unit_table(ctx: PageContext) -> str:
+    """The units the maps are fitted to, outlined and split into gaps (sub-districts instead of very many
+    communities, ``dashboard.mapunits``)."""
+    return outline_table(ctx, UNITS[ctx.scope.level])
+
+
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={PageContext: lambda c: (
     c.settings.db_url, c.version, c.scope.code)})
 def _built_map(ctx: PageContext, key: str, inputs: tuple, _frames: dict, options: tuple) -> folium.Map:
-    """The folium map of ``_frames``, cached per (data version, scope, map, ``inputs`` that made the frames)."""
-    bounds = ctx.layer(UNITS[ctx.scope.level]).total_bounds
+    """The folium map of ``_frames``, cached per (data version, scope, map, ``inputs`` that made the frames);
+    polygons simplified to the view, records counted per unit where there are many (``layers.aggregate``)."""
+    bounds = ctx.layer(_unit_table(ctx)).total_bounds
     m = build_map(bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode), prefix=STATIC_PREFIX,
                   settings=ctx.settings)
-    add_layers(m, _frames, list(_frames), level=ctx.scope.level.value, **dict(options))
+    add_layers(m, _frames, list(_frames), level=ctx.scope.level.value, units=count_units(ctx),
+               tolerance_m=view_tolerance_m(bounds), **dict(options))
     return m
 
 
@@ -72,8 +83,8 @@ def grid_view(ctx: PageContext) -> pd.DataFrame:
                           "专职网格员": listed["vacant"].map({True: "空缺", False: "在岗"}), "协管员": listed["assistants"]})
     left, right = st.columns([1, 1])
     with left:
-        _map(ctx, {"grids": ctx.layer("grids"), "communities": ctx.layer("communities")}, "grid_map",
-             target_households=target)
+        outline = outline_table(ctx, "communities")
+        _map(ctx, {"grids": ctx.layer("grids"), outline: ctx.layer(outline)}, "grid_map", target_households=target)
     with right:
         st.markdown(f"**需关注的网格（{len(shown)} 个）**")
         st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 520),
@@ -133,10 +144,11 @@ def coverage_view(ctx: PageContext) -> pd.DataFrame:
     left, right = st.columns([1, 1])
     with left:
         gap_kind = st.selectbox("地图显示缺口的站点类型", kinds, format_func=lambda v: StationKind(v).label, key="gap_kind")
-        units = ctx.layer(UNITS[ctx.scope.level])
+        table = _unit_table(ctx)
+        units = ctx.layer(table)
         gaps = gap_areas(units, stations, gap_kind, metres, detour)
-        _map(ctx, {"gaps": gaps, UNITS[ctx.scope.level]: units, "stations": stations[stations["kind"] == gap_kind]},
-             "gap_map", inputs=(gap_kind, metres, detour))
+        shown = stations_near(stations[stations["kind"] == gap_kind], units, metres)  # those that can serve the units
+        _map(ctx, {"gaps": gaps, table: units, "stations": shown}, "gap_map", inputs=(gap_kind, metres, detour))
     with right:
         st.markdown(f"**步行 {metres} 米内缺少所选站点的老旧小区（{len(listed)} 个，{int(listed['户数'].sum()):,} 户）**")
         st.dataframe(listed, hide_index=True, width="stretch", height=min(38 + 35 * len(listed), 520))

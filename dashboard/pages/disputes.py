@@ -5,17 +5,20 @@ scope's cases (``geo.access.may_see_case_details``); everyone else sees the aggr
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.charts import stacked_bars
 from dashboard.context import PageContext, engine, setup_page
 from dashboard.foliumview import show_folium
+from dashboard.mapunits import count_units
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
 from dashboard.text import md_escape
 from data.exchange import case_workbook
-from geo.access import case_detail_note, disputes_for, may_see_case_details
+from geo.access import case_detail_note, may_see_case_details, strip_case_details
 from geo.disputes import STAT_LABELS, DisputeFilter, apply_filter, case_table, cases_per_1000, compare, repeat_addresses
 from geo.hierarchy import child_key
 from geo.rollup import monthly_disputes
@@ -23,7 +26,6 @@ from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level
 from layers.assets import streamlit_mode
 from layers.mapbuild import add_layers, build_map
 
-UNIT_TABLE = {Level.DISTRICT: "communities", Level.STREET: "grids", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 OUTLINE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
@@ -72,13 +74,38 @@ def _map(ctx: PageContext, _cases: pd.DataFrame, cases_key: tuple, details: bool
     m = build_map(frames[outline].total_bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
                   prefix=STATIC_PREFIX, settings=ctx.settings)
     add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of, case_details=details,
-               overdue_days=ctx.settings.overdue_days, units=ctx.layer(UNIT_TABLE[ctx.scope.level]))
+               overdue_days=ctx.settings.overdue_days, units=count_units(ctx))
     return m
 
 
-def _repeats(ctx: PageContext, cases: pd.DataFrame, details: bool) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Figures:
+    """What the page shows for one (scope, period, filter, details): built once, shared by every session."""
+
+    stats: pd.DataFrame  # this period, the one before, a year before
+    in_period: pd.DataFrame  # reported in the period, or still open
+    monthly: pd.DataFrame
+    rank: pd.DataFrame
+    repeats: pd.DataFrame  # repeat_addresses of the filtered cases
+
+
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={PageContext: lambda c: (
+    c.settings.db_url, c.version, c.scope.code, c.period_days, c.as_of, c.settings.overdue_days)})
+def _figures(ctx: PageContext, flt: DisputeFilter, details: bool) -> Figures:
+    p = ctx.period
+    filtered = apply_filter(ctx.layer("disputes"), flt)
+    cases = filtered if details else strip_case_details(filtered)
+    reported = pd.to_datetime(cases["reported_on"])
+    in_period = cases[reported.between(pd.Timestamp(p.start), pd.Timestamp(p.end))
+                      | cases["status"].isin(["received", "mediating"])]
+    key = child_key(ctx.scope) or "grid_code"
+    return Figures(compare(cases, p, ctx.settings.overdue_days), in_period,
+                   monthly_disputes(cases, end=ctx.as_of), cases_per_1000(cases, ctx.layer("grids"), key, p),
+                   repeat_addresses(filtered, ctx.as_of))
+
+
+def _repeats(ctx: PageContext, found: pd.DataFrame, details: bool) -> pd.DataFrame:
     """Addresses with three or more cases in twelve months: the table with ``details``, else their number only."""
-    found = repeat_addresses(cases, ctx.as_of)
     st.markdown(f"**重复发生地址（近12个月 3 件及以上）：{len(found)} 处**")
     if not details:
         return pd.DataFrame()
@@ -114,32 +141,28 @@ def render() -> None:
     details = may_see_case_details(ctx.account, ctx.scope)
     if not details:
         st.info(md_escape(case_detail_note(ctx.account, ctx.scope)), icon="🔒")
-    filtered = apply_filter(ctx.layer("disputes"), flt)
-    cases = disputes_for(ctx.account, ctx.scope, filtered)
-    stats = compare(cases, p, ctx.settings.overdue_days)
-    _cards(stats)
+    f = _figures(ctx, flt, details)
+    _cards(f.stats)
     with st.expander("本期、上期与去年同期对比"):
-        table = stats[["start", "end", *STAT_LABELS]].rename(columns={"start": "起", "end": "止", **STAT_LABELS})
+        table = f.stats[["start", "end", *STAT_LABELS]].rename(columns={"start": "起", "end": "止", **STAT_LABELS})
         st.dataframe(table, width="stretch")
-    in_period = cases[pd.to_datetime(cases["reported_on"]).between(pd.Timestamp(p.start), pd.Timestamp(p.end))
-                      | cases["status"].isin(["received", "mediating"])]
     left, right = st.columns([3, 2], gap="medium")
     with left:
         serve_assets()
-        m = _map(ctx, in_period, (flt, ctx.period_days), details)
+        m = _map(ctx, f.in_period, (flt, ctx.period_days), details)
         show_folium(m, height=560, key=f"dispute_map_{ctx.scope.code or 'district'}")
     with right:
         st.markdown("**近12个月（按类别）**")
-        stacked_bars(monthly_disputes(cases, end=ctx.as_of), [c.color for c in DisputeCategory], x_label="月份",
-                     y_label="件数", series_label="类别", height=260)
+        stacked_bars(f.monthly, [c.color for c in DisputeCategory], x_label="月份", y_label="件数", series_label="类别",
+                     height=260)
         key = child_key(ctx.scope) or "grid_code"
-        rank = cases_per_1000(cases, ctx.layer("grids"), key, p)
         st.markdown("**每千户纠纷数排名**")
-        shown = pd.DataFrame({"名称": rank[key].map(ctx.units.names), "受理件数": rank["cases"], "户数": rank["households"],
-                              "每千户件数": rank["per_1000"].round(2), "名次": rank["rank"]})
+        shown = pd.DataFrame({"名称": f.rank[key].map(ctx.units.names), "受理件数": f.rank["cases"],
+                              "户数": f.rank["households"], "每千户件数": f.rank["per_1000"].round(2),
+                              "名次": f.rank["rank"]})
         st.dataframe(shown, hide_index=True, width="stretch", height=240)
-    repeats = _repeats(ctx, filtered, details)  # without details only their number is shown
+    repeats = _repeats(ctx, f.repeats, details)  # without details only their number is shown
     if details:
-        _case_list(ctx, in_period, repeats)
+        _case_list(ctx, f.in_period, repeats)
     else:
         st.caption("重复发生地址的明细和案件清单仅对辖区内的登录账号显示。")

@@ -22,15 +22,12 @@ def render() -> None:
     view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="reno_view", label_visibility="collapsed") or VIEWS[0]
     if view == VIEWS[0]:
         status_cards(table)
-        by_type_and_year(ctx, table)
-        left, right = st.columns([1, 1], gap="medium")
-        with left:
-            show_compounds_map(ctx)
-        with right:
-            shown = filtered(table)
-            st.dataframe(shown, hide_index=True, width="stretch", height=420,
-                         column_config={"编码": None, "预算（万元）": st.column_config.NumberColumn(format="%.1f")})
-            st.caption(f"共 {len(shown)} 个小区（点击列名排序）")
+        by_type_and_year(ctx)
+        show_compounds_map(ctx)  # the page's width: room for the legend beside the scope, the table below
+        shown = filtered(table)
+        st.dataframe(shown, hide_index=True, width="stretch", height=420,
+                     column_config={"编码": None, "预算（万元）": st.column_config.NumberColumn(format="%.1f")})
+        st.caption(f"共 {len(shown)} 个小区（点击列名排序）")
         code = _compound_picker(table, "detail_compound", "查看小区详情")
         if code:
             detail(ctx, code)

@@ -1,14 +1,14 @@
 """改造进度: compounds by status and type, by plan year, on a map, in a filterable table, one in detail."""
 from __future__ import annotations
 
-import copy
-
 import folium
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard.context import PageContext
+from dashboard.charts import stacked_bars
+from dashboard.context import PageContext, go_to
+from dashboard.foliumview import show_folium
+from dashboard.mapunits import clicked_unit, count_units, outline_table
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.text import md_escape
 from geo.access import case_detail_note, may_see_case_details, redact_case_details
@@ -23,6 +23,12 @@ WALK_M, NEAR_M = 500, 300
 OUTLINE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
+_SHARED = {"max_entries": 64, "show_spinner": False, "hash_funcs": {PageContext: lambda c: (
+    c.settings.db_url, c.version, c.scope.code)}}
+"""Built once per (database, data version, scope) and shared by every session (never modified by a caller)."""
+
+
+@st.cache_resource(**_SHARED)
 def ledger(ctx: PageContext) -> pd.DataFrame:
     """The compounds of the scope as a table with Chinese headers (also the Excel sheet)."""
     c = ctx.layer("compounds")
@@ -45,35 +51,49 @@ def status_cards(table: pd.DataFrame) -> None:
         col.metric(s.label, f"{int(counts.get(s.label, 0)):,}")
 
 
-def by_type_and_year(ctx: PageContext, table: pd.DataFrame) -> None:
+@st.cache_resource(**_SHARED)
+def _by_type_and_year(ctx: PageContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compounds by status × type (statuses in lifecycle order) and by plan year × status."""
+    table = ledger(ctx)
+    cross = pd.crosstab(table["改造状态"], table["改造类型"].fillna("未定"))
+    order = [s.label for s in RenovationStatus if s.label in cross.index]
+    return cross.reindex(order), renovation_pipeline(ctx.layer("compounds"))
+
+
+def by_type_and_year(ctx: PageContext) -> None:
+    cross, per_year = _by_type_and_year(ctx)
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**按状态与改造类型**")
-        cross = pd.crosstab(table["改造状态"], table["改造类型"].fillna("未定"))
-        order = [s.label for s in RenovationStatus if s.label in cross.index]
-        st.dataframe(cross.reindex(order), width="stretch")
+        st.dataframe(cross, width="stretch")
     with right:
         st.markdown("**按计划年度**")
-        st.bar_chart(renovation_pipeline(ctx.layer("compounds")), height=260,
-                     color=[s.color for s in RenovationStatus], x_label="计划年度", y_label="小区数")
+        stacked_bars(per_year, [s.color for s in RenovationStatus], x_label="计划年度", y_label="小区数",
+                     series_label="改造状态", height=260)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={PageContext: lambda c: (
     c.settings.db_url, c.version, c.scope.code)})
 def compounds_map(ctx: PageContext) -> folium.Map:
-    outline = OUTLINE[ctx.scope.level]
+    """The scope's outline and its compounds: pies by renovation status per community (district level) or
+    grid (sub-district level), single compounds from community level down."""
+    outline = outline_table(ctx, OUTLINE[ctx.scope.level])
     frames = {outline: ctx.layer(outline), "compounds": ctx.layer("compounds")}
     m = build_map(frames[outline].total_bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
                   prefix=STATIC_PREFIX, settings=ctx.settings)
-    add_layers(m, frames, list(frames), level=ctx.scope.level.value)
+    add_layers(m, frames, list(frames), level=ctx.scope.level.value, units=count_units(ctx))
     return m
 
 
 def show_compounds_map(ctx: PageContext) -> None:
+    """The compounds map; a click on a unit (its pie or outline) drills down to it."""
     serve_assets()
-    st_folium(copy.deepcopy(compounds_map(ctx)), height=520, use_container_width=True,
-              returned_objects=["last_object_clicked_tooltip"],
-              key=f"reno_map_{ctx.scope.code or 'district'}")
+    value = show_folium(compounds_map(ctx), height=520, returned_objects=["last_active_drawing"],
+                        key=f"reno_map_{ctx.scope.code or 'district'}")
+    target = clicked_unit(ctx, value)
+    if target is not None:
+        go_to(target)
+        st.rerun()
 
 
 def filtered(table: pd.DataFrame) -> pd.DataFrame:
