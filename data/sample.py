@@ -715,4 +715,11 @@ def build_sample(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
     frames["compounds"] = _compounds(frames["grids"], rng["compounds"])
     frames["stations"] = _stations(frames["communities"], frames["streets"], frames["grids"], rng["stations"])
     frames["disputes"] = _disputes(frames["grids"], frames["compounds"], rng["disputes"])
-    return {name: frames[name][_columns(name)].reset_index(drop=True) for name in GEO_TABLES}
+    return {name: _with_defaults(frames[name], name)[_columns(name)].reset_index(drop=True) for name in GEO_TABLES}
+
+
+def _with_defaults(frame: gpd.GeoDataFrame, table: str) -> gpd.GeoDataFrame:
+    """``frame`` with the table's columns the generator does not fill: row version 1, the rest empty."""
+    missing = [c for c in GEO_TABLES[table].columns if c.name != "geom" and c.name not in frame.columns]
+    return frame.assign(**{c.name: 1 if c.name == "version" else pd.Series(None, index=frame.index, dtype=object)
+                           for c in missing})

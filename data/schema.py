@@ -106,6 +106,9 @@ grids = Table(
     Column("population", Integer, nullable=False),
     Column("worker", String(20), nullable=True, comment="专职网格员; NULL means vacant"),
     Column("assistants", Integer, nullable=False, default=0, comment="网格协管员人数"),
+    Column("worker_phone", String(20), nullable=True, comment="专职网格员电话"),
+    Column("worker_since", Date, nullable=True, comment="专职网格员到岗日期"),
+    Column("version", Integer, nullable=False, default=1, server_default="1", comment="optimistic-locking row version"),
     Column("geom", GeometryWKB("MULTIPOLYGON"), nullable=False),
 )
 
@@ -145,6 +148,9 @@ stations = Table(
     Column("capacity", Integer, nullable=True),
     Column("opening_hours", String(40), nullable=True),
     Column("stars", Integer, nullable=True, comment="星级 (养老照料中心)"),
+    Column("opened_on", Date, nullable=True, comment="启用日期"),
+    Column("closed_on", Date, nullable=True, comment="关闭日期；空表示仍在运营"),
+    Column("version", Integer, nullable=False, default=1, server_default="1", comment="optimistic-locking row version"),
     Column("geom", GeometryWKB("POINT"), nullable=False),
 )
 
@@ -163,7 +169,26 @@ disputes = Table(
     Column("compound_code", String(20), nullable=True),
     Column("address", String(120), nullable=False),
     Column("summary", Text, nullable=True),
+    Column("parties", Text, nullable=True, comment="当事人情况"),
+    Column("mediator", String(60), nullable=True, comment="调解员或调解室"),
+    Column("mediating_on", Date, nullable=True, comment="开始调解日期"),
+    Column("outcome", Text, nullable=True, comment="调解结果"),
+    Column("agreement_on", Date, nullable=True, comment="调解协议日期"),
+    Column("transferred_to", String(60), nullable=True, comment="转办单位"),
+    Column("version", Integer, nullable=False, default=1, server_default="1", comment="optimistic-locking row version"),
     Column("geom", GeometryWKB("POINT"), nullable=False),
+)
+
+grid_workers = Table(
+    "grid_workers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("grid_code", String(15), nullable=False, index=True),
+    Column("worker", String(20), nullable=False, comment="专职网格员"),
+    Column("phone", String(20), nullable=True),
+    Column("started_on", Date, nullable=False),
+    Column("ended_on", Date, nullable=True, comment="离岗日期；空表示仍在岗"),
+    comment="full-time grid workers' periods per grid (vacancy = no open period)",
 )
 
 audit_log = Table(

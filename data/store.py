@@ -238,7 +238,8 @@ def _records(frame: gpd.GeoDataFrame, table) -> list[dict]:
     """Rows of ``frame`` as dicts for ``table``: NaN/NaT become None, geometry goes to ``geom``."""
     if frame.crs is None or not frame.crs.equals(CRS):
         raise GuloError(f"写入“{table.name}”的数据坐标系应为 WGS84 (EPSG:4326)，实为 {frame.crs}")
-    names = [c.name for c in table.c if c.name != "geom"]
+    names = [c.name for c in table.c if c.name != "geom"  # a column the frame lacks takes its default
+             and (c.name in frame.columns or (c.default is None and c.server_default is None))]
     plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)).reindex(columns=names)
     plain = plain.astype(object).where(plain.notna(), None)
     rows = plain.to_dict("records")
