@@ -12,6 +12,7 @@ from bench.pages import PAGES
 TARGET_MAP_BYTES = 1_000_000
 TARGET_WARM_S = 0.3
 TARGET_DRAW_S = 1.5
+TARGET_FIRST_S, TARGET_FIRST_SCALE = 5.0, 50  # a page's first run on empty caches at 50× the sample
 FLAT_GROWTH = 1.2  # "flat": the payload grows at most this much between the two largest scales
 
 
@@ -105,6 +106,21 @@ def maps_table(results: list[Result], naive: dict[int, dict]) -> list[str]:
     return lines + [""]
 
 
+def payload_table(results: list[Result]) -> list[str]:
+    """Bytes of every page's map at district scope (the page's default layers), per scale and backend."""
+    names = list(PAGES)
+    lines = ["## Map payload of every page (KB, district scope, the page's default layers)", "",
+             "| scale | backend | " + " | ".join(PAGES[n] for n in names) + " |", "|" + "---|" * (len(names) + 2)]
+    for r in results:
+        lines.append(f"| {r.scale}× | {r.backend} | " + " | ".join(_kb(r.page(n)["map_bytes"]) for n in names) + " |")
+    return lines + [""]
+
+
+def _slowest_first(results: list[Result], scale: int) -> tuple[float, str] | None:
+    runs = [(r.page(n)["first_s"], f"{PAGES[n]}, {r.backend}") for r in results if r.scale == scale for n in PAGES]
+    return max(runs) if runs else None
+
+
 def flatness(results: list[Result]) -> str:
     """How the district payload moves between the two largest scales, beside how the disputes move."""
     by_scale = {r.scale: r for r in results}
@@ -134,6 +150,13 @@ def targets(results: list[Result]) -> list[str]:
                  verdict(all(r.page('situation')['warm_s'] <= TARGET_WARM_S for r in ten)) + " ("
                  + ", ".join(f"{r.backend} {r.page('situation')['warm_s']:.2f} s" for r in ten) + ")"
                  if ten else "no 10× run.")]
+    largest = max((r.page(n)["map_bytes"], f"{PAGES[n]}, {r.scale}×") for r in results for n in PAGES)
+    lines.append(f"- Every page's map ≤ 1 MB: {verdict(largest[0] <= TARGET_MAP_BYTES)} (largest "
+                 f"{largest[0] / 1e6:.2f} MB, {largest[1]})")
+    slowest = _slowest_first(results, TARGET_FIRST_SCALE)
+    lines.append(f"- First run of every page at {TARGET_FIRST_SCALE}× ≤ {TARGET_FIRST_S:.0f} s: " + (
+        f"{verdict(slowest[0] <= TARGET_FIRST_S)} (slowest {slowest[0]:.2f} s, {slowest[1]})" if slowest
+        else f"no {TARGET_FIRST_SCALE}× run."))
     lines.append(f"- Chromium draws the map within {TARGET_DRAW_S} s: "
                  + (f"{verdict(max(draws) <= TARGET_DRAW_S)} (slowest {max(draws):.2f} s)" if draws else "not measured."))
     return lines + [""]
@@ -168,5 +191,6 @@ def notes_section(naive: dict[int, dict], notes: list[str]) -> list[str]:
 def render_table(results: list[Result], naive: dict[int, dict], notes: list[str], *, load: tuple,
                  minutes: float) -> str:
     """The whole RESULTS.md text."""
-    return "\n".join(_header(load, minutes) + pages_table(results) + maps_table(results, naive) + targets(results)
+    return "\n".join(_header(load, minutes) + pages_table(results) + payload_table(results) + maps_table(results, naive)
+                     + targets(results)
                      + notes_section(naive, notes))

@@ -72,3 +72,7 @@ def test_smoke_run_writes_table(tmp_path):
     assert 0 < district_kb * 1024 <= TARGET_MAP_BYTES
     assert "6,934 markers" in maps  # the naive map: one marker per compound and dispute
     assert "District map payload ≤ 1 MB: met" in text
+    payload = text.split("## Map payload of every page")[1].split("\n## ")[0]
+    sizes = next(line for line in payload.splitlines() if line.startswith("| 1× | SQLite |")).strip("|").split("|")[2:]
+    assert len(sizes) == len(PAGES) and all(0 < float(v.replace(",", "")) <= TARGET_MAP_BYTES / 1024 for v in sizes)
+    assert "Every page's map ≤ 1 MB: met" in text and "First run of every page at 50× ≤ 5 s: no 50× run." in text
