@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from dashboard.auth import auth_panel, current_account, demo_account_warning
@@ -17,13 +18,16 @@ from dashboard.faults import stale_banner, stale_version
 from dashboard.login_hint import LOST, keep_marker, lost_login
 from dashboard.text import md_escape
 from data.accounts import demo_accounts_present
+from data.staffing import read_grid_workers
 from data.store import data_version, holds_sample, open_store, read_layer
 from geo.access import Account
 from geo.errors import GuloError
 from geo.hierarchy import Hierarchy
+from geo.lifecycle import district_today
 from geo.rollup import Period, data_as_of
 from geo.scope import DISTRICT, Scope
 from geo.settings import Settings, get_settings
+from geo.station_rules import open_on
 from geo.vocab import SAMPLE_NOTICE
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,12 @@ def _layer(url: str, name: str, scope_code: str, version: int) -> gpd.GeoDataFra
     return _stored_layer(url, name, scope_code, version).copy()
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _grid_periods(url: str, version: int) -> pd.DataFrame:
+    """The ``grid_workers`` periods at data ``version``, kept once per process (callers get a copy)."""
+    return read_grid_workers(_open(url, get_settings()))
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _as_of(url: str, version: int) -> date:
     """The data cut-off (newest dispute report) at data ``version``."""
@@ -87,10 +97,29 @@ class PageContext:
     def period(self) -> Period:
         return Period.last_days(self.as_of, self.period_days)
 
-    def layer(self, name: str, scope: Scope | None = None) -> gpd.GeoDataFrame:
-        """Table ``name`` inside ``scope`` (default: the page's scope), cached per data version."""
+    @property
+    def today(self) -> date:
+        """The day the state of grids and stations is shown for: the data cut-off, or today (Fuzhou) when the
+        data runs behind the calendar, so a station opened or closed today counts at once."""
+        return max(self.as_of, district_today())
+
+    def layer(self, name: str, scope: Scope | None = None, on: date | None = None) -> gpd.GeoDataFrame:
+        """Table ``name`` inside ``scope`` (default: the page's scope), cached per data version.
+
+        Stations are those open on ``on`` (default ``today``): closed ones drop out of every roll-up and map
+        from their closing day (``every_station`` has them all)."""
         s = self.scope if scope is None else scope
-        return _layer(self.settings.db_url, name, s.code, self.version)
+        frame = _layer(self.settings.db_url, name, s.code, self.version)
+        return open_on(frame, on or self.today) if name == "stations" else frame
+
+    def every_station(self, scope: Scope | None = None) -> gpd.GeoDataFrame:
+        """Every station inside ``scope`` (default: the page's), closed ones included (exports, history)."""
+        s = self.scope if scope is None else scope
+        return _layer(self.settings.db_url, "stations", s.code, self.version)
+
+    def grid_periods(self) -> pd.DataFrame:
+        """The grid workers' periods of the whole district (``data.staffing.read_grid_workers``), per data version."""
+        return _grid_periods(self.settings.db_url, self.version).copy()
 
 
 def engine(ctx: PageContext):

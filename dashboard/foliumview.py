@@ -79,9 +79,21 @@ def _rendered(m: folium.Map) -> dict[str, Any]:
     return args
 
 
+def _feature_group_script(m: folium.Map, group: folium.FeatureGroup) -> str:
+    """The script st_folium's ``feature_group_to_add`` sends for ``group`` (drawn over ``m`` in the browser
+    without re-rendering ``m``); ``m`` itself is not changed."""
+    host = copy.copy(m)
+    host._children = {}  # st_folium adds the group to the map it is given: a throwaway shell with m's name
+    return sf._get_feature_group_string(group, map=host, idx=0)
+
+
 def show_folium(m: folium.Map, *, key: str, height: int, returned_objects: Iterable[str] = (),
-                use_container_width: bool = True, width: int | None = None):
-    """Draw the (cached, shared, never modified) map ``m`` like ``st_folium`` would; returns what it returns."""
+                use_container_width: bool = True, width: int | None = None,
+                feature_group: folium.FeatureGroup | None = None):
+    """Draw the (cached, shared, never modified) map ``m`` like ``st_folium`` would; returns what it returns.
+
+    ``feature_group``: a small layer that changes from run to run (e.g. a marker where the user clicked),
+    drawn over ``m`` in the browser without reloading the map, so its view (zoom, pan) stays."""
     args = _rendered(m)
     returned = list(returned_objects)
     hash_key = sf.generate_js_hash(args["script"], key, False)
@@ -93,6 +105,7 @@ def show_folium(m: folium.Map, *, key: str, height: int, returned_objects: Itera
     return sf._component_func(
         script=args["script"], header=args["header"], html=args["html"], id=args["id"], key=hash_key,
         height=height, width=None if use_container_width else width, returned_objects=returned,
-        default=defaults, zoom=None, center=None, feature_group=None, return_on_hover=False,
+        default=defaults, zoom=None, center=None, return_on_hover=False,
+        feature_group=None if feature_group is None else _feature_group_script(m, feature_group),
         layer_control=None, pixelated=False, css_links=args["css_links"], js_links=args["js_links"],
         on_change=on_change, wrap_longitude=False)

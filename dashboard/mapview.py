@@ -20,8 +20,8 @@ from dashboard.mapunits import clicked_unit, count_units, many_communities
 from dashboard.stats import scope_stats
 from dashboard.text import md_escape
 from geo.access import case_detail_note, may_see_case_details, strip_case_details
-from geo.rollup import RATIOS
-from geo.vocab import OPEN_DISPUTE_STATUSES, Level
+from geo.rollup import RATIOS, open_on
+from geo.vocab import Level
 from layers.assets import copy_assets, streamlit_mode
 from layers.basemaps import available_basemaps
 from layers.common import view_tolerance_m
@@ -94,8 +94,7 @@ def _disputes_to_show(disputes: gpd.GeoDataFrame, ctx: PageContext) -> gpd.GeoDa
     """Cases reported in the period, and every case still open at its end (overdue ones among them)."""
     reported = pd.to_datetime(disputes["reported_on"])
     in_period = reported.between(pd.Timestamp(ctx.period.start), pd.Timestamp(ctx.period.end))
-    still_open = disputes["status"].isin([s.value for s in OPEN_DISPUTE_STATUSES])
-    return disputes[in_period | (still_open & (reported <= pd.Timestamp(ctx.period.end)))]
+    return disputes[in_period | open_on(disputes, ctx.period.end)]
 
 
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={PageContext: lambda c: (

@@ -9,15 +9,17 @@ PAGES = (  # url path, menu title
     ("renovation", "老旧小区改造"),
     ("coverage", "网格与服务覆盖"),
     ("disputes", "矛盾纠纷"),
+    ("cases", "案件办理"),
     ("data", "数据管理"),
 )
 
 
 def pages() -> dict[str, st.Page]:
     """url path -> st.Page; the first is the landing page."""
-    from dashboard.pages import coverage, data_admin, disputes, overview, renovation, situation
+    from dashboard.pages import cases, coverage, data_admin, disputes, overview, renovation, situation
 
     render = {"overview": overview.render, "situation": situation.render, "renovation": renovation.render,
-              "coverage": coverage.render, "disputes": disputes.render, "data": data_admin.render}
+              "coverage": coverage.render, "disputes": disputes.render, "cases": cases.render,
+              "data": data_admin.render}
     return {path: st.Page(render[path], title=title, url_path=path, default=i == 0)
             for i, (path, title) in enumerate(PAGES)}

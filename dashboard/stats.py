@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,7 @@ from geo.rollup import (
     with_ratios,
 )
 from geo.scope import Scope
+from geo.staffing import vacant_grids
 from geo.vocab import Level
 
 RECORDS = ("grids", "compounds", "stations", "disputes")
@@ -25,7 +27,8 @@ RECORDS = ("grids", "compounds", "stations", "disputes")
 
 @dataclass(frozen=True)
 class ScopeStats:
-    """Totals of the scope now and in the previous period, its children's table, and two series."""
+    """Totals of the scope now and in the previous period (vacancies: on its last day, from the grid workers'
+    periods), its children's table, and two series."""
 
     total: pd.Series
     previous: pd.Series
@@ -42,9 +45,14 @@ def _table(ctx: PageContext, scope: Scope, key: str, period: Period) -> pd.DataF
     return table.join(complete, how="left").fillna(0).astype(int)
 
 
-def _scope_total(ctx: PageContext, scope: Scope, period: Period) -> pd.Series:
+def _scope_total(ctx: PageContext, scope: Scope, period: Period, staffing_on: date | None = None) -> pd.Series:
+    """The scope's totals over ``period``; with ``staffing_on``, the vacancies are those of that day, counted
+    from the grid workers' periods (``geo.staffing.vacant_grids``) instead of the grids' current state."""
     key = "grid_code" if scope.level is Level.GRID else "street_code"
-    return with_ratios(totals(_table(ctx, scope, key, period)).to_frame().T).iloc[0]
+    total = totals(_table(ctx, scope, key, period))
+    if staffing_on is not None:
+        total["vacancies"] = len(vacant_grids(ctx.grid_periods(), ctx.layer("grids", scope), staffing_on))
+    return with_ratios(total.to_frame().T).iloc[0]
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={PageContext: lambda c: (
@@ -59,7 +67,7 @@ def scope_stats(ctx: PageContext) -> ScopeStats:
         children.insert(0, "name", [ctx.units.names.get(c, c) for c in children.index])
     return ScopeStats(
         total=_scope_total(ctx, scope, period),
-        previous=_scope_total(ctx, scope, period.previous()),
+        previous=_scope_total(ctx, scope, period.previous(), staffing_on=period.previous().end),
         children=children,
         monthly=monthly_disputes(ctx.layer("disputes"), end=ctx.as_of, months=12),
         pipeline=renovation_pipeline(ctx.layer("compounds")),

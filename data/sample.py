@@ -55,7 +55,8 @@ STATUS_COUNTS = {
 }
 """How many compounds have each renovation status (246 and 321 are the published figures)."""
 
-_STREAMS = ("geometry", "grids", "people", "compounds", "stations", "disputes")
+_STREAMS = ("geometry", "grids", "people", "compounds", "stations", "disputes", "history")
+"""One random stream per part; a new part is appended, so the parts before it stay byte-identical."""
 
 # Roads (and lanes) of each sub-district, used for compound names and addresses.
 ROADS = {
@@ -272,6 +273,95 @@ def _grid_people(grids: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDa
     out["worker"] = pd.Series(workers, index=out.index, dtype=object)
     out["assistants"] = rng.choice(4, size=n, p=[0.15, 0.4, 0.3, 0.15])
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# staffing history (grid_workers) and station opening dates
+
+RECENT_LEAVERS = 3
+"""Vacant grids whose worker left within the last four weeks before AS_OF (still staffed a month earlier)."""
+EARLIER_LEAVERS = 2
+"""Vacant grids whose worker left five to eight weeks before AS_OF."""
+REFILLED = 1
+"""Staffed grids vacant from five to eight weeks before AS_OF until a new worker started in the last three."""
+HISTORY_START = date(2016, 1, 1)
+"""The earliest start of a current worker; a worker who started after HANDOVER_FROM took over from a predecessor."""
+HANDOVER_FROM = date(2019, 1, 1)
+STATIONS_OPENED = (date(2012, 1, 1), date(2025, 6, 30))
+"""Range of the sample stations' opening dates (启用日期)."""
+
+
+def _masked_phones(n: int, rng: np.random.Generator) -> list[str]:
+    """Mobile numbers with the middle four digits masked (``138****2046``): plainly sample data, nobody's number."""
+    second, third, last = rng.integers(3, 10, n), rng.integers(0, 10, n), rng.integers(0, 10_000, n)
+    return [f"1{a}{b}****{c:04d}" for a, b, c in zip(second, third, last)]
+
+
+def _leaving_days(vacant: np.ndarray, rng: np.random.Generator) -> dict[int, int]:
+    """Grid index -> ordinal day its last worker left, for every vacant grid (see RECENT_LEAVERS …)."""
+    end = AS_OF.toordinal()
+    order = rng.permutation(vacant)
+    ago = np.concatenate([rng.integers(3, 28, RECENT_LEAVERS), rng.integers(35, 59, EARLIER_LEAVERS),
+                          rng.integers(100, 401, len(order) - RECENT_LEAVERS - EARLIER_LEAVERS)])
+    return {int(g): end - int(a) for g, a in zip(order, ago)}
+
+
+def _period_rows(grids: gpd.GeoDataFrame, since: np.ndarray, rng: np.random.Generator) -> list[dict]:
+    """The grid_workers periods: each current worker's open one, and the predecessors' closed ones."""
+    end = AS_OF.toordinal()
+    staffed = grids.worker.notna().to_numpy()
+    refilled = set(rng.choice(np.flatnonzero(staffed), size=REFILLED, replace=False).tolist())
+    closed: dict[int, int] = _leaving_days(np.flatnonzero(~staffed), rng)  # grid -> day the predecessor left
+    for g in np.flatnonzero(staffed):
+        if g in refilled:
+            since[g] = end - int(rng.integers(8, 21))
+            closed[int(g)] = end - int(rng.integers(35, 59))
+        elif since[g] >= HANDOVER_FROM.toordinal():
+            closed[int(g)] = int(since[g])  # handed over on the day
+    current = set(grids.worker.dropna())
+    names = [x for x in _person_names(len(grids) + 2 * len(closed), rng) if x not in current][: len(closed)]
+    phones = _masked_phones(len(closed), rng)
+    codes = grids.code.to_numpy()
+    rows = [{"grid_code": codes[g], "worker": name, "phone": phone,
+             "started_on": date.fromordinal(left - int(rng.integers(400, 2500))), "ended_on": date.fromordinal(left)}
+            for (g, left), name, phone in zip(sorted(closed.items()), names, phones)]
+    for g in np.flatnonzero(staffed):
+        rows.append({"grid_code": codes[g], "worker": grids.worker.iat[g], "phone": None,
+                     "started_on": date.fromordinal(int(since[g])), "ended_on": None})
+    return rows
+
+
+def _staffing(grids: gpd.GeoDataFrame, rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Grids with worker_phone and worker_since, and the ``grid_workers`` periods behind them.
+
+    Every staffed grid has its open period; a worker who started after HANDOVER_FROM took over from a
+    predecessor that day. Every vacant grid had a worker who left: RECENT_LEAVERS within four weeks of
+    AS_OF, EARLIER_LEAVERS five to eight weeks before, the rest 100–400 days before; REFILLED staffed
+    grids were vacant from five to eight weeks before AS_OF until their worker started in the last three.
+    So a month before AS_OF VACANT_GRIDS − RECENT_LEAVERS + REFILLED grids were vacant. Phones are masked.
+    """
+    staffed = grids.worker.notna().to_numpy()
+    since = rng.integers(HISTORY_START.toordinal(), AS_OF.toordinal() - 60, len(grids))
+    rows = _period_rows(grids, since, rng)
+    phones = _masked_phones(len(grids), rng)
+    out = grids.copy()
+    out["worker_phone"] = pd.Series([p if s else None for p, s in zip(phones, staffed)], index=out.index, dtype=object)
+    out["worker_since"] = pd.Series([date.fromordinal(int(d)) if s else None for d, s in zip(since, staffed)],
+                                    index=out.index, dtype=object)
+    current = {c: p for c, p in zip(out.code, out.worker_phone)}
+    for row in rows:
+        if row["ended_on"] is None:
+            row["phone"] = current[row["grid_code"]]
+    periods = pd.DataFrame(rows, columns=["grid_code", "worker", "phone", "started_on", "ended_on"], dtype=object)
+    return out, periods.sort_values(["grid_code", "started_on"], kind="stable").reset_index(drop=True)
+
+
+def _station_dates(stations: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """Stations with an opening date (启用日期) within STATIONS_OPENED; none is closed."""
+    lo, hi = (d.toordinal() for d in STATIONS_OPENED)
+    days = rng.integers(lo, hi + 1, len(stations))
+    return stations.assign(opened_on=pd.Series([date.fromordinal(int(d)) for d in days], index=stations.index,
+                                               dtype=object))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -702,12 +792,13 @@ def _columns(table: str) -> list[str]:
     return ["geometry" if c.name == "geom" else c.name for c in GEO_TABLES[table].columns]
 
 
-def build_sample(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
+def build_sample(seed: int = DEFAULT_SEED, *, with_history: bool = False) -> dict[str, gpd.GeoDataFrame]:
     """The whole sample district: streets, communities, grids, compounds, stations, disputes.
 
     Each value is a GeoDataFrame in EPSG:4326 with exactly the columns of the table of the same
     name in :mod:`data.schema` (geometry column ``geometry``). The same ``seed`` always gives
-    byte-identical frames.
+    byte-identical frames. ``with_history`` adds ``grid_workers``: a plain DataFrame of the grid workers'
+    periods (grid_code, worker, phone, started_on, ended_on; no id, the database numbers them).
     """
     rng = _streams(seed)
     frames = _geometry(load_divisions(), rng["geometry"])
@@ -715,7 +806,10 @@ def build_sample(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
     frames["compounds"] = _compounds(frames["grids"], rng["compounds"])
     frames["stations"] = _stations(frames["communities"], frames["streets"], frames["grids"], rng["stations"])
     frames["disputes"] = _disputes(frames["grids"], frames["compounds"], rng["disputes"])
-    return {name: _with_defaults(frames[name], name)[_columns(name)].reset_index(drop=True) for name in GEO_TABLES}
+    frames["grids"], periods = _staffing(frames["grids"], rng["history"])
+    frames["stations"] = _station_dates(frames["stations"], rng["history"])
+    out = {name: _with_defaults(frames[name], name)[_columns(name)].reset_index(drop=True) for name in GEO_TABLES}
+    return {**out, "grid_workers": periods} if with_history else out
 
 
 def _with_defaults(frame: gpd.GeoDataFrame, table: str) -> gpd.GeoDataFrame:

@@ -119,7 +119,7 @@ def open_store(settings: Settings | None = None) -> Engine:
         from data.accounts import ensure_demo_accounts
         from data.sample import build_sample
 
-        write_frames(engine, build_sample(settings.sample_seed), actor="系统", action="sample")
+        write_frames(engine, build_sample(settings.sample_seed, with_history=True), actor="系统", action="sample")
         ensure_demo_accounts(engine)
     return engine
 
@@ -231,20 +231,30 @@ def read_audit(engine: Engine, record_code: str | None = None, limit: int = 500)
 
 # ---------------------------------------------------------------- writing
 
-WRITE_ORDER = ("streets", "communities", "grids", "compounds", "stations", "disputes")
+WRITE_ORDER = ("streets", "communities", "grids", "grid_workers", "compounds", "stations", "disputes")
+WRITE_TABLES = {**schema.GEO_TABLES, "grid_workers": schema.grid_workers}
+"""The tables ``write_frames`` fills: the layers, and the grid workers' periods (a plain DataFrame, no geometry)."""
 
 
-def _records(frame: gpd.GeoDataFrame, table) -> list[dict]:
+def _takes_default(column) -> bool:
+    """Whether a column the frame lacks is left to the database (a default, or an autoincrement key)."""
+    return column.default is not None or column.server_default is not None or (
+        column.primary_key and column.autoincrement is True)
+
+
+def _records(frame: pd.DataFrame, table) -> list[dict]:
     """Rows of ``frame`` as dicts for ``table``: NaN/NaT become None, geometry goes to ``geom``."""
-    if frame.crs is None or not frame.crs.equals(CRS):
+    spatial = "geom" in table.c
+    if spatial and (frame.crs is None or not frame.crs.equals(CRS)):
         raise GuloError(f"写入“{table.name}”的数据坐标系应为 WGS84 (EPSG:4326)，实为 {frame.crs}")
     names = [c.name for c in table.c if c.name != "geom"  # a column the frame lacks takes its default
-             and (c.name in frame.columns or (c.default is None and c.server_default is None))]
-    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)).reindex(columns=names)
+             and (c.name in frame.columns or not _takes_default(c))]
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name) if spatial else frame).reindex(columns=names)
     plain = plain.astype(object).where(plain.notna(), None)
     rows = plain.to_dict("records")
-    for row, geom in zip(rows, frame.geometry.values):
-        row["geom"] = geom
+    for row, geom in zip(rows, frame.geometry.values if spatial else [None] * len(rows)):
+        if spatial:
+            row["geom"] = geom
         for col in table.c:
             if col.type.python_type is date and isinstance(row.get(col.name), datetime):
                 row[col.name] = row[col.name].date()
@@ -255,13 +265,14 @@ def _records(frame: gpd.GeoDataFrame, table) -> list[dict]:
 def write_frames(engine: Engine, frames: dict[str, gpd.GeoDataFrame], actor: str, action: str) -> dict[str, int]:
     """Insert every frame in one transaction, with one audit entry per table; returns row counts.
 
-    Re-run as a whole while the database is busy; ``DatabaseBusy`` etc. (nothing written) after that."""
+    ``frames`` maps table names of ``WRITE_TABLES`` to GeoDataFrames in EPSG:4326 (``grid_workers``: a plain
+    DataFrame). Re-run as a whole while the database is busy; ``DatabaseBusy`` etc. (nothing written) after that."""
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         for name in WRITE_ORDER:
             if name not in frames:
                 continue
-            table = schema.GEO_TABLES[name]
+            table = WRITE_TABLES[name]
             rows = _records(frames[name], table)
             if rows:
                 conn.execute(insert(table), rows)

@@ -111,14 +111,16 @@ def headline_kpis(total: pd.Series, previous: pd.Series, period_label: str, over
     """The ten headline figures of a scope (``total``/``previous``: one row of ``with_ratios``).
 
     Households, people, grids, stations and renovation do not move with the period; the dispute
-    figures carry the previous period's value.
+    figures carry the previous period's value, the grid-worker vacancies those on the previous period's
+    last day (``previous["vacancies"]``, from the workers' periods).
     """
     t, p = total, previous
     return [
         Kpi("households", "户数", _num(t, "households")),
         Kpi("population", "常住人口", _num(t, "population")),
         Kpi("grids", "网格", _num(t, "grids"), help="约 500 户一个网格，每格配一名专职网格员"),
-        Kpi("vacancies", "网格员空缺", _num(t, "vacancies"), lower_is_better=True, help="没有专职网格员的网格数"),
+        Kpi("vacancies", "网格员空缺", _num(t, "vacancies"), _num(p, "vacancies"), lower_is_better=True,
+            change_suffix="较上期末", help="没有专职网格员的网格数；变化对比上期末当日的空缺（按网格员在岗记录计算）"),
         Kpi("complete_communities", "一老一少一普完备", _num(t, "complete_communities"), kind="fraction",
             of=_num(t, "communities"), help="同时设有居家养老服务站、少儿成长服务站、文化普及服务站的社区"),
         Kpi("renovated_share", "老旧小区改造完成率", _num(t, "renovated_share"), kind="percent",

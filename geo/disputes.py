@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import GuloError
-from geo.rollup import UNIT_KEYS, Period, success_rate
+from geo.rollup import UNIT_KEYS, Period, open_on, success_rate
 from geo.vocab import (
-    OPEN_DISPUTE_STATUSES,
     DisputeCategory,
     DisputeSource,
     DisputeStatus,
@@ -38,7 +37,6 @@ COMPARE_ROWS = ("本期", "上期", "去年同期")
 REPEAT_COLUMNS = ("address", "cases", "first", "last", "categories", "community_code")
 CASE_COLUMNS = ("编号", "受理日期", "办结日期", "类别", "来源", "状态", "社区", "网格",
                 "地址", "摘要", "办理天数", "是否超期")
-_OPEN = [s.value for s in OPEN_DISPUTE_STATUSES]
 
 
 # ---------------------------------------------------------------- argument checks and helpers
@@ -70,11 +68,8 @@ def _between(stamps: pd.Series, start: date, end: date) -> pd.Series:
 
 
 def _open_at(disputes: pd.DataFrame, day: date) -> pd.Series:
-    """Reported on or before ``day`` and not closed by then (closed later, or not at all and open)."""
-    reported = _stamps(disputes["reported_on"])
-    closed = _stamps(disputes["closed_on"])
-    not_closed = closed.isna() & disputes["status"].isin(_OPEN)
-    return (reported <= pd.Timestamp(day)) & (not_closed | (closed > pd.Timestamp(day)))
+    """Reported on or before ``day`` and without a 办结日期 by then (``geo.rollup.open_on``; status plays no part)."""
+    return open_on(disputes, day)
 
 
 # ---------------------------------------------------------------- filter

@@ -312,11 +312,12 @@ def rule_problems(values: pd.DataFrame, rows: pd.Series, layer: str, today: date
     """Rules that involve several fields of one row (compound lifecycle, dispute dates): (problems, warnings).
 
     Warnings are the fields a compound's status wants but a historical ledger often lacks (开工日期,
-    完工日期, 计划年度); contradictions are problems."""
+    完工日期, 计划年度), and a dispute whose mediation ended but has no 办结日期 (awaiting 办结, so open);
+    contradictions are problems."""
     if layer == "compounds":
         return _compound_rules(values, rows, today, names)
     if layer == "disputes":
-        return _dispute_rules(values, rows, names), []
+        return _dispute_rules(values, rows, names)
     return [], []
 
 
@@ -343,19 +344,24 @@ def _compound_rules(values, rows, today, names) -> tuple[list[Problem], list[Pro
     return problems, warnings
 
 
-def _dispute_rules(values, rows, names) -> list[Problem]:
+AWAITING_CLOSE_NOTE = "调解已结束但未填写办结日期：本行照常导入，按待办结的在办案件统计（可在案件办理中办结）"
+"""A 调解成功/调解不成/转办 row without 办结日期 is a case awaiting its 办结 step (geo.case_lifecycle): a warning,
+so the app's own export of such a case imports again."""
+
+
+def _dispute_rules(values, rows, names) -> tuple[list[Problem], list[Problem]]:
     closed = {s.value for s in CLOSED_DISPUTE_STATUSES}
-    problems = []
+    problems, warnings = [], []
     closed_on = values["closed_on"] if "closed_on" in values else _nones(values.index)
     for i, row in zip(values.index, rows):
         status, reported, done = values.at[i, "status"], values.at[i, "reported_on"], closed_on[i]
         if status in closed and done is None:
-            problems.append(Problem(int(row), names("closed_on"), "", "办理状态为已办结时必须填写办结日期"))
+            warnings.append(Problem(int(row), names("closed_on"), "", AWAITING_CLOSE_NOTE))
         if status is not None and status not in closed and done is not None:
             problems.append(Problem(int(row), names("closed_on"), shown(done), "案件尚未办结，不应有办结日期"))
         if reported is not None and done is not None and done < reported:
             problems.append(Problem(int(row), names("closed_on"), shown(done), f"早于受理日期 {reported.isoformat()}"))
-    return problems
+    return problems, warnings
 
 
 # ---------------------------------------------------------------- the whole check

@@ -13,7 +13,6 @@ import pandas as pd
 
 from geo.vocab import (
     ONE_OLD_ONE_YOUNG_ONE_GENERAL,
-    OPEN_DISPUTE_STATUSES,
     DisputeCategory,
     DisputeStatus,
     RenovationStatus,
@@ -85,13 +84,20 @@ def _in_period(days: pd.Series, period: Period) -> pd.Series:
     return (stamps >= pd.Timestamp(period.start)) & (stamps <= pd.Timestamp(period.end))
 
 
+def open_on(disputes: pd.DataFrame, day: date) -> pd.Series:
+    """Boolean Series: the cases open at the end of ``day`` — received on or before it and without a 办结日期
+    (closed_on) on or before it. The status plays no part: a 调解成功 case awaiting 办结 is open."""
+    reported = pd.to_datetime(disputes["reported_on"]).dt.normalize()
+    closed = pd.to_datetime(disputes["closed_on"]).dt.normalize()
+    return (reported <= pd.Timestamp(day)) & (closed.isna() | (closed > pd.Timestamp(day)))
+
+
 def dispute_counts(disputes: pd.DataFrame, key: str, period: Period, overdue_days: int) -> pd.DataFrame:
     """Per unit: cases reported in the period, resolved and failed among those closed in it, overdue at its end."""
     reported = _in_period(disputes["reported_on"], period)
     closed = _in_period(disputes["closed_on"], period)
     status = disputes["status"]
-    open_at_end = status.isin([s.value for s in OPEN_DISPUTE_STATUSES]) & (
-        pd.to_datetime(disputes["reported_on"]) <= pd.Timestamp(period.end))
+    open_at_end = open_on(disputes, period.end)
     overdue = open_at_end & (
         pd.to_datetime(disputes["reported_on"]) < pd.Timestamp(period.end - timedelta(days=overdue_days)))
     flags = pd.DataFrame({

@@ -134,6 +134,21 @@ DisputeStatus._title = "办理状态"
 
 OPEN_DISPUTE_STATUSES = (DisputeStatus.RECEIVED, DisputeStatus.MEDIATING)
 CLOSED_DISPUTE_STATUSES = (DisputeStatus.RESOLVED, DisputeStatus.FAILED, DisputeStatus.TRANSFERRED)
+"""Statuses before and after mediation ended. Whether a case is *open* is decided by its 办结日期 (closed_on
+empty) alone: a 调解成功 case awaiting its 办结 step is still open (geo.case_lifecycle)."""
+
+
+class CaseStep(Vocab):
+    """The steps a dispute case is taken through after 受理 (geo.case_lifecycle.STEPS)."""
+
+    MEDIATE = ("mediate", "开始调解", DisputeStatus.MEDIATING.color)
+    RESOLVE = ("resolve", "记为" + DisputeStatus.RESOLVED.label, DisputeStatus.RESOLVED.color)
+    FAIL = ("fail", "记为" + DisputeStatus.FAILED.label, DisputeStatus.FAILED.color)
+    TRANSFER = ("transfer", DisputeStatus.TRANSFERRED.label, DisputeStatus.TRANSFERRED.color)
+    CLOSE = ("close", "办结", "#546e7a")
+
+
+CaseStep._title = "办理步骤"
 
 
 class ClassifyMethod(Vocab):

@@ -1,10 +1,11 @@
 """Offline Leaflet: replace folium's CDN links by the files of the installed XStatic packages.
 
 folium's Map asks for Leaflet, jQuery, Bootstrap, Font Awesome and awesome-markers from public CDNs;
-MarkerCluster asks for its plugin from cdnjs. The layers of this project need only Leaflet and, for
-clustered points, Leaflet.markercluster, both shipped as Python packages (XStatic-Leaflet,
-XStatic-Leaflet-MarkerCluster). :func:`configure_assets` points a map and every plugin inside it at
-those files, in one of three modes:
+MarkerCluster and Draw ask for their plugins from cdnjs. The layers of this project need only Leaflet,
+for clustered points Leaflet.markercluster, both shipped as Python packages (XStatic-Leaflet,
+XStatic-Leaflet-MarkerCluster), and for the grid editor's drawing tools Leaflet.draw 1.0.4, vendored in
+``layers/vendor/leaflet-draw`` (MIT; see its README). :func:`configure_assets` points a map and every
+plugin inside it at those files, in one of three modes:
 
 ``"url"``    links under a URL ``prefix`` that the app serves itself: serve every
              ``asset_files()`` item at ``f"{prefix}/{name}"``. Works in streamlit-folium (which
@@ -45,6 +46,7 @@ _MODE_ALIASES = {"component": "url"}
 
 _LEAFLET_DIR = Path(xs_leaflet.BASE_DIR)
 _CLUSTER_DIR = Path(xs_cluster.BASE_DIR)
+_DRAW_DIR = Path(__file__).resolve().parent / "vendor" / "leaflet-draw"  # npm leaflet-draw 1.0.4 (MIT), vendored
 
 # url name -> local file. Names are relative paths; Leaflet's CSS finds images/ beside itself.
 _FILES: dict[str, Path] = {
@@ -54,12 +56,16 @@ _FILES: dict[str, Path] = {
     "leaflet.markercluster/leaflet.markercluster.js": _CLUSTER_DIR / "leaflet.markercluster.js",
     "leaflet.markercluster/MarkerCluster.css": _CLUSTER_DIR / "MarkerCluster.css",
     "leaflet.markercluster/MarkerCluster.Default.css": _CLUSTER_DIR / "MarkerCluster.Default.css",
+    "leaflet-draw/leaflet.draw.js": _DRAW_DIR / "leaflet.draw.js",
+    "leaflet-draw/leaflet.draw.css": _DRAW_DIR / "leaflet.draw.css",
+    **{f"leaflet-draw/images/{p.name}": p for p in sorted((_DRAW_DIR / "images").glob("*.*"))},
 }
 
 # folium link name -> our url name; None: not needed by our layers (jQuery, Bootstrap, icons).
 _JS = {
     "leaflet": "leaflet/leaflet.js",
     "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
+    "leaflet_draw_js": "leaflet-draw/leaflet.draw.js",  # folium.plugins.Draw
     "jquery": None,
     "bootstrap": None,
     "awesome_markers": None,
@@ -68,13 +74,14 @@ _CSS = {
     "leaflet_css": "leaflet/leaflet.css",
     "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
     "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
+    "leaflet_draw_css": "leaflet-draw/leaflet.draw.css",
     "bootstrap_css": None,
     "glyphicons_css": None,
     "awesome_markers_font_css": None,
     "awesome_markers_css": None,
     "awesome_rotate_css": None,
 }
-_MIME = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+_MIME = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml"}
 
 
 def asset_files() -> dict[str, Path]:

@@ -78,20 +78,25 @@ _CLUSTER_CSS = (  # neutral clusters, so their colour is not read as a status co
 
 
 def overdue_mask(gdf: pd.DataFrame, today: date, overdue_days: int) -> pd.Series:
-    """Boolean Series: open (受理/调解中) and reported more than ``overdue_days`` days before ``today``."""
+    """Boolean Series: open at ``today`` (see ``_is_open``) and reported more than ``overdue_days`` days before it."""
     age = (pd.Timestamp(today) - pd.to_datetime(gdf["reported_on"])).dt.days
-    return _is_open(gdf) & (age > overdue_days)
+    return _is_open(gdf, today) & (age > overdue_days)
 
 
-def _is_open(gdf: pd.DataFrame) -> pd.Series:
+def _is_open(gdf: pd.DataFrame, today: date) -> pd.Series:
+    """Open at ``today``: no 办结日期 by then (``closed_on`` empty or later; a 调解成功 case awaiting 办结 is open).
+    A frame without ``closed_on`` falls back to the status (受理/调解中)."""
+    if "closed_on" in gdf.columns:
+        closed = pd.to_datetime(gdf["closed_on"]).dt.normalize()
+        return closed.isna() | (closed > pd.Timestamp(today))
     statuses = canonical_values(gdf["status"], DisputeStatus)
     return statuses.isin([s.value for s in OPEN_DISPUTE_STATUSES])
 
 
-def _counts(gdf: gpd.GeoDataFrame, column: str, overdue: pd.Series) -> pd.DataFrame:
+def _counts(gdf: gpd.GeoDataFrame, column: str, overdue: pd.Series, is_open: pd.Series) -> pd.DataFrame:
     """Per unit: cases, open cases, overdue cases and the mean lon/lat of the cases."""
     frame = pd.DataFrame({
-        "unit": gdf[column].astype(str), "open": _is_open(gdf), "overdue": overdue,
+        "unit": gdf[column].astype(str), "open": is_open, "overdue": overdue,
         "x": gdf.geometry.x, "y": gdf.geometry.y,
     })
     return frame.groupby("unit").agg(
@@ -100,9 +105,9 @@ def _counts(gdf: gpd.GeoDataFrame, column: str, overdue: pd.Series) -> pd.DataFr
 
 
 def _aggregate_layer(gdf: gpd.GeoDataFrame, fg: folium.FeatureGroup, level: Level,
-                     units: gpd.GeoDataFrame | None, overdue: pd.Series) -> None:
+                     units: gpd.GeoDataFrame | None, overdue: pd.Series, today: date) -> None:
     """One count circle per community (district level) or grid (street level), or per unit of ``units``, into ``fg``."""
-    counts = _counts(gdf, group_column(gdf, level, units), overdue)
+    counts = _counts(gdf, group_column(gdf, level, units), overdue, _is_open(gdf, today))
     places = unit_places(units)
     biggest = max(int(counts["cases"].max()), 1) if len(counts) else 1
     geoms, props = [], []
@@ -176,7 +181,7 @@ def build(gdf: gpd.GeoDataFrame, *, level="district", today: date | None = None,
     overdue = overdue_mask(gdf, today, overdue_days)
     fg = feature_group(LABEL, show)
     if _counted(level, case_details):
-        _aggregate_layer(gdf, fg, level, units, overdue)
+        _aggregate_layer(gdf, fg, level, units, overdue, today)
     elif len(gdf):
         _cases_layer(gdf, fg, overdue, today)
     return fg

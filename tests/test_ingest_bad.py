@@ -91,7 +91,7 @@ def _dispute(**changes) -> dict:
 DISPUTE_CASES = [
     ({"纠纷类别": "打架"}, "纠纷类别"), ({"来源": "微博"}, "来源"), ({"办理状态": "已结束"}, "办理状态"),
     ({"受理日期": ""}, "受理日期"), ({"受理日期": "2027-01-01"}, "受理日期"), ({"受理日期": "11/01/2026"}, "受理日期"),
-    ({"办理状态": "调解成功"}, "办结日期"), ({"办结日期": "2026-11-05"}, "办结日期"),
+    ({"办理状态": "调解中", "办结日期": "2026-11-05"}, "办结日期"), ({"办结日期": "2026-11-05"}, "办结日期"),
     ({"办理状态": "调解成功", "办结日期": "2026-10-01"}, "办结日期"),
     ({"办理状态": "转办", "办结日期": "2027-01-01"}, "办结日期"),
     ({"所属网格": ""}, "所属网格"), ({"所属网格": "350102004001009"}, "所属网格"), ({"地址": ""}, "地址"),
@@ -164,6 +164,19 @@ def test_a_bad_row_is_reported_by_row_and_field_and_nothing_is_written(store, na
 
 def test_there_are_at_least_a_hundred_bad_inputs():
     assert len(CASES) + 2 * 12 >= 100  # the two property tests below add 12 generated cases each
+
+
+def test_a_mediation_that_ended_without_a_close_date_imports_as_awaiting_close_with_a_warning(store):
+    """A 调解成功 case without 办结日期 is a case awaiting its 办结 step (open): the app's own export of one imports
+    again; 严格模式 refuses it."""
+    engine, before = store
+    data = csv_bytes([_dispute(办理状态="调解成功")])
+    preview = preview_import(engine, data, "disputes", "d.csv", today=TODAY)
+    assert preview.ok and list(preview.warnings[["行号", "字段"]].itertuples(index=False, name=None)) == [(2, "办结日期")]
+    assert "待办结" in preview.warnings["问题"].iloc[0]
+    strict = preview_import(engine, data, "disputes", "d.csv", today=TODAY, strict=True)
+    assert not strict.ok and list(strict.problems["字段"]) == ["办结日期"]
+    assert checksum(engine) == before
 
 
 def test_invalid_polygons_are_repaired_only_when_asked_and_each_repair_is_reported(store):

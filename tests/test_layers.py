@@ -5,6 +5,7 @@ the last test opens saved maps in headless Chromium with every network request b
 """
 from __future__ import annotations
 
+import base64
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -259,6 +260,41 @@ def test_plugin_added_after_configuration_is_localised():
     assert len(css) == 3 and all(c.startswith("/v/") for c in css)
 
 
+@pytest.mark.parametrize("mode", ["inline", "url", "data", "component"])
+def test_draw_plugin_loads_nothing_from_the_internet_in_any_mode(frames, mode):
+    """folium's Draw asks cdnjs for Leaflet.draw; configured maps load the vendored copy instead."""
+    assert folium.plugins.Draw.default_js[0][1].startswith("https://")  # what folium would do
+    m = full_map(frames, level="community", mode=mode)
+    folium.plugins.Draw(show_geometry_on_click=False, draw_options={"polygon": {}, "polyline": {}}).add_to(m)
+    js, css = asset_links(m)
+    assert not [u for u in js + css if re.match(r"^(https?:)?//", u)]
+    html = m.get_root().render()
+    assert "cdnjs" not in html and "L.Control.Draw" in html
+    page = strip_embedded(html)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "http://" not in page and "https://" not in page
+    if mode in ("url", "component"):
+        assert "/app/static/vendor/leaflet-draw/leaflet.draw.js" in js
+        assert "/app/static/vendor/leaflet-draw/leaflet.draw.css" in css
+        assert all(u.startswith("/app/static/vendor/") for u in js + css)
+    if mode == "data":
+        assert all(u.startswith("data:") for u in js + css) and len(js) == 2
+        assert any(b"Leaflet.draw 1.0.4" in base64.b64decode(u.split(",", 1)[1]) for u in js)
+    if mode == "inline":
+        assert js == [] and css == [] and "data:image/svg+xml;base64," in html  # the toolbar's sprite embedded
+
+
+def test_leaflet_draw_is_vendored_with_its_licence_and_every_image_its_css_names():
+    files = asset_files()
+    script, style = files["leaflet-draw/leaflet.draw.js"], files["leaflet-draw/leaflet.draw.css"]
+    assert script.read_text(encoding="utf-8").startswith("/*\n Leaflet.draw 1.0.4")
+    for ref in re.findall(r"url\(['\"]?(images/[^)'\"]+)", style.read_text(encoding="utf-8")):
+        assert f"leaflet-draw/{ref}" in files and files[f"leaflet-draw/{ref}"].is_file()
+    folder = script.parent
+    assert (folder / "LICENSE").read_text().startswith("Copyright 2012-2016 Jacob Toye and Leaflet")
+    assert "MIT" in (folder / "VERSION").read_text() and "1.0.4" in (folder / "README.md").read_text()
+
+
 def test_st_folium_receives_only_local_links(frames, monkeypatch):
     streamlit_folium = pytest.importorskip("streamlit_folium")
     sent = {}
@@ -436,7 +472,9 @@ def test_overdue_mask():
     d = disputes(6)
     mask = overdue_mask(d, TODAY, 30)
     assert list(mask) == [True] + [False] * 5
-    assert not overdue_mask(d.assign(status="resolved"), TODAY, 30).any()
+    assert not overdue_mask(d.assign(status="resolved", closed_on=TODAY), TODAY, 30).any()
+    # open means no 办结日期: a 调解成功 case awaiting its 办结 step still runs against the time limit
+    assert list(overdue_mask(d.assign(status="resolved"), TODAY, 30)) == [True] + [False] * 5
 
 
 def layer_html(gdf, level: str) -> str:

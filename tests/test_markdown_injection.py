@@ -34,7 +34,9 @@ HOSTILE_SCOPE = "[请点此重新登录](http://evil.example)"
 HOSTILE_DISPLAY = "<a href=http://evil.example/u>演示</a> ![u](http://evil.example/u.png)"
 HOSTILE_USER = "[用户](http://evil.example/v)"
 MODULES = {"overview": "overview", "situation": "situation", "renovation": "renovation", "coverage": "coverage",
-           "disputes": "disputes", "data": "data_admin"}  # url path of dashboard.nav.PAGES -> dashboard.pages module
+           "disputes": "disputes", "cases": "cases", "data": "data_admin"}  # url path of dashboard.nav.PAGES -> module
+ACCOUNT_SCOPED = {"cases"}
+"""Pages that work in the logged-in account's scope, not the URL's: they show no breadcrumb of ``?scope=``."""
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
@@ -274,7 +276,8 @@ def test_every_page_of_the_menu_is_visited():
 def test_page_links_nowhere_outside_at_each_scope(hostile, monkeypatch, path, which):
     url, codes = hostile
     at = visit(url, monkeypatch, path, _scope(codes, which))
-    assert_no_outside_links(at, f"{path}@{which}", _expected_names(which))
+    expect = () if path in ACCOUNT_SCOPED and which != "hostile-url" else _expected_names(which)
+    assert_no_outside_links(at, f"{path}@{which}", expect)
     if which == "hostile-url":  # the toast says the code is unknown, and shows it as text
         assert [t.value for t in at.toast if md_escape(HOSTILE_SCOPE) in t.value], [t.value for t in at.toast]
 
@@ -294,6 +297,8 @@ VIEWS = [  # page, (view key, view), session state, account, scope, hostile name
     ("coverage", ("cov_view", "新增站点选址"), {}, None, "community", (C,)),
     ("disputes", None, {}, "dongjie", "community", (D, C)),
     ("disputes", None, {}, "junmen", "street", (S, C)),  # outside the account's community: its name in the note
+    ("cases", ("case_view", "我的待办"), {}, "junmen", "community", (C,)),  # the account's scope by name
+    ("cases", ("case_view", "受理新案件"), {"intake_place": "选择已登记的小区"}, U, "community", (D, C)),
     ("data", ("da_view", "导入"), {}, "dongjie", "community", (D, C)),
     ("data", ("da_view", "导出"), {"exp_layer": "disputes"}, None, "community", (C,)),
     ("data", ("da_view", "导出"), {"exp_layer": "disputes"}, "junmen", "street", (S, C)),

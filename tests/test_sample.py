@@ -215,6 +215,45 @@ def test_grid_workers(sample):
     assert grids.assistants.between(0, 3).all()
 
 
+@pytest.fixture(scope="module")
+def history():
+    return build_sample(with_history=True)
+
+
+def test_grid_workers_history_is_deterministic_and_matches_the_current_state(sample, history):
+    again = build_sample(with_history=True)
+    assert history["grid_workers"].to_csv(index=False) == again["grid_workers"].to_csv(index=False)
+    assert fingerprint(history["grids"]) == fingerprint(sample["grids"])  # the same grids either way
+    grids, periods = history["grids"], history["grid_workers"]
+    assert list(periods.columns) == ["grid_code", "worker", "phone", "started_on", "ended_on"]
+    open_ = periods[periods.ended_on.isna()].set_index("grid_code")
+    staffed = grids[grids.worker.notna()].set_index("code")
+    assert sorted(open_.index) == sorted(staffed.index)  # one open period per staffed grid, none elsewhere
+    assert (open_.loc[staffed.index, "worker"] == staffed.worker).all()
+    assert (open_.loc[staffed.index, "started_on"] == staffed.worker_since).all()
+    assert (open_.loc[staffed.index, "phone"] == staffed.worker_phone).all()
+    assert grids.worker_phone[grids.worker.notna()].str.fullmatch(r"1[3-9]\d\*{4}\d{4}").all()  # masked: sample
+    assert grids.worker_phone[grids.worker.isna()].isna().all() and grids.worker_since[grids.worker.isna()].isna().all()
+    closed = periods.dropna(subset=["ended_on"])
+    assert (closed.started_on < closed.ended_on).all() and all(d <= sample_as_of() for d in closed.ended_on)
+
+
+def test_vacancies_today_and_a_month_ago(history):
+    from datetime import timedelta
+
+    from geo.staffing import vacant_grids
+
+    grids, periods = history["grids"], history["grid_workers"]
+    assert len(vacant_grids(periods, grids, sample_as_of())) == grids.worker.isna().sum() == 9
+    assert len(vacant_grids(periods, grids, sample_as_of() - timedelta(days=30))) == 7
+
+
+def test_stations_have_opening_dates_and_none_is_closed(sample):
+    st = sample["stations"]
+    assert st.opened_on.notna().all() and st.closed_on.isna().all()
+    assert min(st.opened_on) >= date(2012, 1, 1) and max(st.opened_on) <= sample_as_of()
+
+
 # ---------------------------------------------------------------------------------------------
 # compounds
 

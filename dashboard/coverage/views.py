@@ -1,6 +1,8 @@
 """Views of the coverage workspace: grid standard, topology, walking-distance coverage, new sites."""
 from __future__ import annotations
 
+from datetime import date
+
 import folium
 import pandas as pd
 import streamlit as st
@@ -124,13 +126,25 @@ def coverage_inputs() -> tuple[list[str], int, float]:
     return kinds, LIFE_CIRCLES[circle], float(detour)
 
 
+def coverage_day(ctx: PageContext) -> date:
+    """按日期查看: the day whose open stations are counted (default: today's state), so coverage before and
+    after a station opened or closed can be compared."""
+    day = st.columns([1, 3])[0].date_input("按日期查看", value=ctx.today, min_value=date(2000, 1, 1),
+                                           max_value=ctx.today, key="cov_day", format="YYYY-MM-DD",
+                                           help="按所选日期当天运营的站点计算覆盖（已关闭的站点从关闭之日起不再计入）")
+    if day != ctx.today:
+        st.caption(f"按 {day.isoformat()} 当天运营的站点计算；今天的情况请把日期改回 {ctx.today.isoformat()}。")
+    return day
+
+
 def coverage_view(ctx: PageContext) -> pd.DataFrame:
     """Households within walking distance per kind; uncovered compounds; a map of the gaps."""
     kinds, metres, detour = coverage_inputs()
     if not kinds:
         st.info("请选择至少一种站点类型。")
         return pd.DataFrame()
-    compounds, stations = ctx.layer("compounds"), ctx.layer("stations", DISTRICT)
+    day = coverage_day(ctx)
+    compounds, stations = ctx.layer("compounds"), ctx.layer("stations", DISTRICT, on=day)
     coverage = compound_coverage(compounds, stations, kinds, metres, detour)
     total = coverage_rollup(coverage, compounds, "street_code").groupby("kind_label").sum(
         numeric_only=True)
@@ -148,16 +162,16 @@ def coverage_view(ctx: PageContext) -> pd.DataFrame:
         units = ctx.layer(table)
         gaps = gap_areas(units, stations, gap_kind, metres, detour)
         shown = stations_near(stations[stations["kind"] == gap_kind], units, metres)  # those that can serve the units
-        _map(ctx, {"gaps": gaps, table: units, "stations": shown}, "gap_map", inputs=(gap_kind, metres, detour))
+        _map(ctx, {"gaps": gaps, table: units, "stations": shown}, "gap_map", inputs=(gap_kind, metres, detour, day))
     with right:
         st.markdown(f"**步行 {metres} 米内缺少所选站点的老旧小区（{len(listed)} 个，{int(listed['户数'].sum()):,} 户）**")
         st.dataframe(listed, hide_index=True, width="stretch", height=min(38 + 35 * len(listed), 520))
-    _completeness_table(ctx)
+    _completeness_table(ctx, day)
     return listed
 
 
-def _completeness_table(ctx: PageContext) -> None:
-    table = completeness(ctx.layer("stations"), ctx.layer("communities"))
+def _completeness_table(ctx: PageContext, day: date) -> None:
+    table = completeness(ctx.layer("stations", on=day), ctx.layer("communities"))
     st.markdown(f"**一老一少一普完备情况：{int(table['complete'].sum())}/{len(table)} 个社区完备**")
     yes = {True: "有", False: "无"}
     st.dataframe(pd.DataFrame({"社区": table["name"],

@@ -44,7 +44,8 @@ def export_view(ctx: PageContext) -> None:
     fmt = c2.selectbox("格式", list(EXPORT_FORMATS), format_func=FORMAT_LABELS.get, key="exp_format")
     crs = c3.radio("坐标系", list(EXPORT_CRS), format_func=CRS_LABELS.get, key="exp_crs", horizontal=True)
     name = export_filename(layer, ctx.scope, fmt, crs)
-    st.caption(f"{where}共有{LAYER_LABELS[layer]} {len(ctx.layer(layer))} 条。")
+    rows = ctx.every_station() if layer == "stations" else ctx.layer(layer)  # an export keeps closed stations
+    st.caption(f"{where}共有{LAYER_LABELS[layer]} {len(rows)} 条。")
     if layer == CASE_LAYER and not may_see_case_details(ctx.account, ctx.scope):
         st.info("矛盾纠纷案件含地址和摘要（个人信息），只能由辖区内的登录账号导出。"
                 + md_escape(case_detail_note(ctx.account, ctx.scope)), icon="🔒")

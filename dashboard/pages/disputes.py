@@ -6,6 +6,7 @@ scope's cases (``geo.access.may_see_case_details``); everyone else sees the aggr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -15,13 +16,14 @@ from dashboard.context import PageContext, engine, setup_page
 from dashboard.foliumview import show_folium
 from dashboard.mapunits import count_units
 from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.nav import pages
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
 from dashboard.text import md_escape
 from data.exchange import case_workbook
 from geo.access import case_detail_note, may_see_case_details, strip_case_details
 from geo.disputes import STAT_LABELS, DisputeFilter, apply_filter, case_table, cases_per_1000, compare, repeat_addresses
 from geo.hierarchy import child_key
-from geo.rollup import monthly_disputes
+from geo.rollup import monthly_disputes, open_on
 from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level
 from layers.assets import streamlit_mode
 from layers.mapbuild import add_layers, build_map
@@ -96,8 +98,7 @@ def _figures(ctx: PageContext, flt: DisputeFilter, details: bool) -> Figures:
     filtered = apply_filter(ctx.layer("disputes"), flt)
     cases = filtered if details else strip_case_details(filtered)
     reported = pd.to_datetime(cases["reported_on"])
-    in_period = cases[reported.between(pd.Timestamp(p.start), pd.Timestamp(p.end))
-                      | cases["status"].isin(["received", "mediating"])]
+    in_period = cases[reported.between(pd.Timestamp(p.start), pd.Timestamp(p.end)) | open_on(cases, p.end)]
     key = child_key(ctx.scope) or "grid_code"
     return Figures(compare(cases, p, ctx.settings.overdue_days), in_period,
                    monthly_disputes(cases, end=ctx.as_of), cases_per_1000(cases, ctx.layer("grids"), key, p),
@@ -119,8 +120,14 @@ def _repeats(ctx: PageContext, found: pd.DataFrame, details: bool) -> pd.DataFra
 def _case_list(ctx: PageContext, in_period: pd.DataFrame, repeats: pd.DataFrame) -> None:
     """The case list and its Excel download (made, checked and audited when clicked)."""
     table = case_table(in_period, ctx.units.names, ctx.as_of, ctx.settings.overdue_days)
-    st.markdown(f"**案件清单（{len(table)} 件，本期受理及仍在办理的案件）**")
-    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
+    st.markdown(f"**案件清单（{len(table)} 件，本期受理及仍在办理的案件；选中一行可到“案件办理”办理）**")
+    shown = table.assign(办结日期=[d.isoformat() if isinstance(d, date) else "未办结" for d in table["办结日期"]])
+    picked = st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
+                          on_select="rerun", selection_mode="single-row", key="dispute_case_list")
+    rows = picked.selection.rows if picked else []
+    if rows and rows[0] < len(table):
+        code = str(table["编号"].iloc[rows[0]])
+        st.page_link(pages()["cases"], label=f"在案件办理中打开 {md_escape(code)} →", query_params={"case": code})
     eng, account, scope = engine(ctx), ctx.account, ctx.scope
     st.download_button("下载 Excel（案件清单）",
                        lambda: case_workbook(eng, account, scope, {"案件清单": table, "重复发生地址": repeats}),
