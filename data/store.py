@@ -172,7 +172,7 @@ def read_layer(engine: Engine, name: str, scope: Scope = DISTRICT) -> gpd.GeoDat
 def _frame(keys: list[str], rows: list[tuple]) -> pd.DataFrame:
     """The rows as a frame built column by column (row-wise construction costs 3× more at 300,000 rows)."""
     columns = list(zip(*rows)) if rows else [() for _ in keys]
-    return pd.DataFrame({k: list(v) for k, v in zip(keys, columns)}, columns=keys)
+    return pd.DataFrame(dict(zip(keys, columns)), columns=keys)
 
 
 def _to_geoframe(frame: pd.DataFrame, table) -> gpd.GeoDataFrame:
