@@ -30,6 +30,7 @@ from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.store import audit, read_audit, read_layer
+from data.versioned import conditional_update, conflict
 from geo.access import Account, may_see_case_details, require_login, require_write
 from geo.case_lifecycle import (
     FIELD_LABELS,
@@ -38,7 +39,7 @@ from geo.case_lifecycle import (
     validate_receipt,
     validate_step,
 )
-from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
+from geo.errors import DataValidationError, GuloError, PermissionDenied
 from geo.ingest_match import CODE_WIDTH, code_prefix, highest_number
 from geo.lifecycle import district_today
 from geo.scope import Scope
@@ -193,33 +194,19 @@ def advance_case(engine: Engine, code: str, step, fields: dict, expected_version
                 raise GuloError(f"找不到案件“{code}”")
             require_write(actor, before["grid_code"], what=f"案件{code}")
             if before["version"] != expected_version:
-                raise _conflict(before["version"])
+                raise conflict("案件", code, before["version"], "办理或修改")
             changes, problems = validate_step(before, step, fields, today)
             if problems:
                 raise _problems(problems, code)
             diff = {f: (before.get(f), v) for f, v in changes.items() if before.get(f) != v}
-            _conditional_update(conn, code, {f: new for f, (_, new) in diff.items()}, expected_version)
+            conditional_update(conn, schema.disputes, code, {f: new for f, (_, new) in diff.items()},
+                               expected_version, "案件", "办理或修改")
             audit(conn, actor.username, "update", TABLE, code,
                   {f: old for f, (old, _) in diff.items()}, {f: new for f, (_, new) in diff.items()})
             return _read_case(conn, code)
     except PermissionDenied as exc:
         record_refusal(engine, account, TABLE, code, str(exc))
         raise
-
-
-def _conflict(current: int | None) -> ConflictError:
-    if current is None:
-        return ConflictError("该案件已不存在（可能已被他人删除），您的修改未保存")
-    return ConflictError(f"该案件已被他人办理或修改（当前版本 {current}），请刷新后重试；您的修改未保存")
-
-
-def _conditional_update(conn: Connection, code: str, values: dict, expected_version: int) -> None:
-    """UPDATE only while the row is still at ``expected_version``; ConflictError when it is not."""
-    t = schema.disputes
-    result = conn.execute(update(t).where(t.c.code == code, t.c.version == expected_version)
-                          .values(**values, version=t.c.version + 1))
-    if result.rowcount != 1:
-        raise _conflict(conn.execute(select(t.c.version).where(t.c.code == code)).scalar())
 
 
 # ---------------------------------------------------------------- reading

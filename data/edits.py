@@ -18,14 +18,15 @@ import json
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select
 
 from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.store import audit, read_audit
+from data.versioned import conditional_update, conflict
 from geo.access import Account, require_login, require_write
-from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
+from geo.errors import DataValidationError, GuloError, PermissionDenied
 from geo.lifecycle import changed_fields, describe_change, district_today, normalise_changes, validate_compound_edit
 
 _COLUMNS = [c for c in schema.compounds.c if c.name != "geom"]
@@ -44,18 +45,12 @@ def _read_row(conn: Connection, code: str) -> dict | None:
     return None if row is None else dict(row)
 
 
-def _conflict(code: str, current: int | None) -> ConflictError:
-    if current is None:
-        return ConflictError(f"小区“{code}”已不存在（可能已被他人删除），您的修改未保存")
-    return ConflictError(f"该小区已被他人修改（当前版本 {current}），请刷新后重试；您的修改未保存")
-
-
 def _check(before: dict | None, code: str, changes: dict, expected_version: int, today: date) -> dict:
     """Raise for a missing row, a stale version or an invalid edit; return the normalised changes."""
     if before is None:
         raise GuloError(f"找不到小区“{code}”")
     if before["version"] != expected_version:
-        raise _conflict(code, before["version"])
+        raise conflict("小区", code, before["version"])
     problems = validate_compound_edit(before, changes, today)
     if problems:
         raise DataValidationError("修改未保存：" + "；".join(problems),
@@ -92,7 +87,8 @@ def update_compound(engine: Engine, code: str, changes: dict, expected_version: 
             diff = changed_fields(before, clean)
             if not diff:
                 return before
-            _conditional_update(conn, code, {f: new for f, (_, new) in diff.items()}, expected_version)
+            conditional_update(conn, schema.compounds, code, {f: new for f, (_, new) in diff.items()},
+                               expected_version, "小区")
             audit(conn, actor.username, "update", "compounds", code,
                   {f: old for f, (old, _) in diff.items()}, {f: new for f, (_, new) in diff.items()})
             return _read_row(conn, code)
@@ -107,18 +103,6 @@ def _authorise(conn: Connection, account: Account, before: dict | None, code: st
     if before is not None:
         require_write(acting, before["community_code"], what=f"{before['name']}（{code}）")
     return acting
-
-
-def _conditional_update(conn: Connection, code: str, values: dict, expected_version: int) -> None:
-    """UPDATE only while the row is still at ``expected_version``; ConflictError when it is not."""
-    t = schema.compounds
-    result = conn.execute(
-        update(t).where(t.c.code == code, t.c.version == expected_version)
-        .values(**values, version=t.c.version + 1)
-    )
-    if result.rowcount != 1:
-        current = conn.execute(select(t.c.version).where(t.c.code == code)).scalar()
-        raise _conflict(code, current)
 
 
 def compound_history(engine: Engine, code: str, limit: int = 500) -> pd.DataFrame:

@@ -25,8 +25,9 @@ from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.store import audit, read_audit
+from data.versioned import conditional_update, conflict
 from geo.access import Account, require_login, require_write
-from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
+from geo.errors import DataValidationError, GuloError, PermissionDenied
 from geo.lifecycle import district_today
 from geo.scope import DISTRICT, Scope
 from geo.staffing import changed, check_assignment, check_figures, check_vacate, describe_change
@@ -49,12 +50,6 @@ def _read_grid(conn: Connection, code: str) -> dict | None:
     return None if row is None else dict(row)
 
 
-def _conflict(code: str, current: int | None) -> ConflictError:
-    if current is None:
-        return ConflictError(f"网格“{code}”已不存在（可能已被他人删除），您的修改未保存")
-    return ConflictError(f"该网格已被他人修改（当前版本 {current}），请刷新后重试；您的修改未保存")
-
-
 def _locked_grid(conn: Connection, account: Account, code: str, expected_version: int) -> tuple[dict, Account]:
     """(the grid row, the acting account as stored now) once the scope and the version allow the save."""
     before = _read_grid(conn, code)
@@ -63,22 +58,13 @@ def _locked_grid(conn: Connection, account: Account, code: str, expected_version
         raise GuloError(f"找不到网格“{code}”")
     require_write(acting, before["community_code"], what=f"{before['name']}（{code}）")
     if before["version"] != expected_version:
-        raise _conflict(code, before["version"])
+        raise conflict("网格", code, before["version"])
     return before, acting
 
 
 def _refuse(code: str, problems: list[str]) -> DataValidationError:
     return DataValidationError("修改未保存：" + "；".join(problems),
                                [(code, p.split("：", 1)[0], None, p) for p in problems])
-
-
-def _conditional_update(conn: Connection, code: str, values: dict, expected_version: int) -> None:
-    """UPDATE the grid only while it is still at ``expected_version``; ConflictError when it is not."""
-    t = schema.grids
-    result = conn.execute(update(t).where(t.c.code == code, t.c.version == expected_version)
-                          .values(**values, version=t.c.version + 1))
-    if result.rowcount != 1:
-        raise _conflict(code, conn.execute(select(t.c.version).where(t.c.code == code)).scalar())
 
 
 def _saving(engine: Engine, account: Account | None, code: str, save) -> dict:
@@ -116,7 +102,7 @@ def assign_worker(engine: Engine, grid_code: str, worker: str, phone: str, start
         clean, problems = check_assignment(before, worker, phone, started_on, today, _last_ended(conn, grid_code))
         if problems:
             raise _refuse(grid_code, problems)
-        _conditional_update(conn, grid_code, clean, expected_version)
+        conditional_update(conn, schema.grids, grid_code, clean, expected_version, "网格")
         conn.execute(insert(schema.grid_workers).values(grid_code=grid_code, worker=clean["worker"],
                                                         phone=clean["worker_phone"], started_on=clean["worker_since"]))
         diff = changed(before, clean)
@@ -143,7 +129,7 @@ def vacate_grid(engine: Engine, grid_code: str, ended_on: date, expected_version
         end, problems = check_vacate(before, ended_on, today)
         if problems:
             raise _refuse(grid_code, problems)
-        _conditional_update(conn, grid_code, dict.fromkeys(WORKER_FIELDS), expected_version)
+        conditional_update(conn, schema.grids, grid_code, dict.fromkeys(WORKER_FIELDS), expected_version, "网格")
         _close_period(conn, before, end)
         audit(conn, acting.username, "update", "grids", grid_code,
               {f: before[f] for f in WORKER_FIELDS}, {**dict.fromkeys(WORKER_FIELDS), "ended_on": end})
@@ -178,7 +164,8 @@ def update_grid_figures(engine: Engine, grid_code: str, changes: dict, expected_
         diff = changed(before, clean)
         if not diff:
             return before
-        _conditional_update(conn, grid_code, {f: new for f, (_, new) in diff.items()}, expected_version)
+        conditional_update(conn, schema.grids, grid_code, {f: new for f, (_, new) in diff.items()},
+                           expected_version, "网格")
         audit(conn, acting.username, "update", "grids", grid_code,
               {f: old for f, (old, _) in diff.items()}, {f: new for f, (_, new) in diff.items()})
         return _read_grid(conn, grid_code)

@@ -28,8 +28,9 @@ from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.store import audit, read_audit
+from data.versioned import conditional_update, conflict
 from geo.access import Account, require_login, require_write
-from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
+from geo.errors import DataValidationError, GuloError, PermissionDenied
 from geo.ingest_match import CODE_WIDTH, code_prefix, highest_number
 from geo.lifecycle import district_today
 from geo.station_rules import check_close, check_fields, check_open, describe_change, placement
@@ -87,12 +88,6 @@ def _rounded(point: shapely.Point) -> shapely.Point:
 def _refuse(code: str | None, problems: list[str]) -> DataValidationError:
     return DataValidationError("未保存：" + "；".join(problems),
                                [(code, p.split("：", 1)[0], None, p) for p in problems])
-
-
-def _conflict(code: str, current: int | None) -> ConflictError:
-    if current is None:
-        return ConflictError(f"站点“{code}”已不存在（可能已被他人删除），您的修改未保存")
-    return ConflictError(f"该站点已被他人修改（当前版本 {current}），请刷新后重试；您的修改未保存")
 
 
 def _place(conn: Connection, acting: Account, point, code: str | None) -> dict:
@@ -171,16 +166,8 @@ def _locked_station(conn: Connection, account: Account, code: str, expected_vers
         raise GuloError(f"找不到站点“{code}”")
     require_write(acting, before["community_code"], what=f"{before['name']}（{code}）")
     if before["version"] != expected_version:
-        raise _conflict(code, before["version"])
+        raise conflict("站点", code, before["version"])
     return before, acting
-
-
-def _conditional_update(conn: Connection, code: str, values: dict, expected_version: int) -> None:
-    t = schema.stations
-    result = conn.execute(update(t).where(t.c.code == code, t.c.version == expected_version)
-                          .values(**values, version=t.c.version + 1))
-    if result.rowcount != 1:
-        raise _conflict(code, conn.execute(select(t.c.version).where(t.c.code == code)).scalar())
 
 
 @database_errors("保存站点迁移", writing=True)
@@ -199,7 +186,7 @@ def move_station(engine: Engine, code: str, point: shapely.Point, expected_versi
             raise _refuse(code, problems)
         units = _place(conn, acting, point, code)
         new = _rounded(point)
-        _conditional_update(conn, code, {**units, "geom": new}, expected_version)
+        conditional_update(conn, schema.stations, code, {**units, "geom": new}, expected_version, "站点")
         old = before["geometry"]
         moved_units = {f: v for f, v in units.items() if before[f] != v}
         audit(conn, acting.username, "update", "stations", code,
@@ -223,7 +210,7 @@ def close_station(engine: Engine, code: str, closed_on: date, expected_version: 
         day, problems = check_close(before, closed_on, today)
         if problems:
             raise _refuse(code, problems)
-        _conditional_update(conn, code, {"closed_on": day}, expected_version)
+        conditional_update(conn, schema.stations, code, {"closed_on": day}, expected_version, "站点")
         audit(conn, acting.username, "update", "stations", code, {"closed_on": None}, {"closed_on": day})
         return _public(_read_station(conn, code))
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 
+from geo.lifecycle import as_date
 from geo.vocab import CaseStep, DisputeCategory, DisputeSource, DisputeStatus, Vocab
 
 S = DisputeStatus
@@ -90,22 +91,6 @@ def _is_missing(value) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
-
-
-def as_date(value) -> date | None:
-    """``value`` (date, datetime, Timestamp or ISO text) as a date; None when empty; ValueError otherwise."""
-    if _is_missing(value):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise ValueError(f"应为日期（如 2026-05-01），实为“{value}”")
 
 
 def _text(field: str, value) -> str | None:

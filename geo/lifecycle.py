@@ -68,7 +68,7 @@ def can_move(before: str, after: str) -> bool:
 # ---------------------------------------------------------------- coercion of single values
 
 
-def _is_missing(value) -> bool:
+def is_missing(value) -> bool:
     """None, NaN and NaT (pandas' missing values) all count as empty."""
     if value is None:
         return True
@@ -79,17 +79,17 @@ def _is_missing(value) -> bool:
 
 
 def _to_status(value) -> RenovationStatus:
-    if _is_missing(value) or value == "":
+    if is_missing(value) or value == "":
         raise ValueError("不能为空")
     return S.from_label(str(value))
 
 
 def _to_type(value) -> RenovationType | None:
-    return None if _is_missing(value) or value == "" else RenovationType.from_label(str(value))
+    return None if is_missing(value) or value == "" else RenovationType.from_label(str(value))
 
 
 def _to_year(value) -> int | None:
-    if _is_missing(value) or value == "":
+    if is_missing(value) or value == "":
         return None
     if isinstance(value, bool):
         raise ValueError(f"应为整数年份，实为 {value!r}")
@@ -103,7 +103,7 @@ def _to_year(value) -> int | None:
 
 
 def _to_money(value) -> float | None:
-    if _is_missing(value) or value == "":
+    if is_missing(value) or value == "":
         return None
     if isinstance(value, bool):
         raise ValueError(f"应为数字，实为 {value!r}")
@@ -116,8 +116,10 @@ def _to_money(value) -> float | None:
     return number
 
 
-def _to_date(value) -> date | None:
-    if _is_missing(value) or value == "":
+def as_date(value) -> date | None:
+    """``value`` (date, datetime, pandas Timestamp or ISO text) as a date; None when empty (None, NaN, NaT,
+    blank text); ValueError with a Chinese reason otherwise. Shared by every editor's rules."""
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):  # pandas Timestamp is a datetime too
         return value.date()
@@ -132,7 +134,7 @@ def _to_date(value) -> date | None:
 
 
 _COERCE = {"status": _to_status, "plan_year": _to_year, "budget_wan": _to_money,
-           "started_on": _to_date, "completed_on": _to_date, "reno_type": _to_type}
+           "started_on": as_date, "completed_on": as_date, "reno_type": _to_type}
 
 
 def normalise_changes(changes: dict) -> tuple[dict, list[str]]:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from numbers import Integral, Real
 
 import pandas as pd
+
+from geo.lifecycle import as_date, is_missing
 
 FIGURE_LABELS: dict[str, str] = {"households": "户数", "population": "常住人口", "assistants": "网格协管员人数"}
 """The grid figures a supervisor may change, with their Chinese labels (in form order)."""
@@ -38,37 +40,11 @@ _SEPARATORS = re.compile(r"[\s\u3000()（）]+")
 # ---------------------------------------------------------------- single values
 
 
-def _is_missing(value) -> bool:
-    """None, NaN and NaT count as empty."""
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _to_date(value) -> date | None:
-    """A date from a date, datetime/Timestamp or ISO text; None when empty; ValueError otherwise."""
-    if _is_missing(value) or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise ValueError(f"应为日期（如 2026-05-01），实为“{value}”")
-
-
 def normalise_phone(value) -> str:
     """A phone number in its stored form: an 11-digit mobile (``13800001234``) or a landline with its area
     code (``0591-87654321``, optional extension ``-123``). Spaces, full-width digits and a ``+86`` / ``86``
     prefix are accepted; ValueError with the reason in Chinese otherwise."""
-    if _is_missing(value) or not str(value).strip():
+    if is_missing(value) or not str(value).strip():
         raise ValueError("不能为空")
     text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", str(value)))
     text = text.replace("转", "-").removeprefix("+86").removeprefix("+")
@@ -87,7 +63,7 @@ def normalise_phone(value) -> str:
 
 def normalise_name(value) -> str:
     """A worker's name stripped of surrounding spaces; ValueError when empty, too long or holding digits."""
-    if _is_missing(value):
+    if is_missing(value):
         raise ValueError("不能为空")
     name = unicodedata.normalize("NFKC", str(value)).strip()
     if not name:
@@ -101,7 +77,7 @@ def normalise_name(value) -> str:
 
 def _to_count(value) -> int | None:
     """An integer from an int, an integral float or a digit string; None when empty; ValueError otherwise."""
-    if _is_missing(value) or value == "":
+    if is_missing(value) or value == "":
         return None
     if isinstance(value, bool):
         raise ValueError(f"应为整数，实为 {value!r}")
@@ -117,7 +93,7 @@ def _to_count(value) -> int | None:
 def _required_date(label: str, value, problems: list[str]) -> date | None:
     """``value`` as a date; None with a problem added when it is empty or no date."""
     try:
-        day = _to_date(value)
+        day = as_date(value)
     except ValueError as exc:
         problems.append(f"{label}：{exc}")
         return None
@@ -131,7 +107,7 @@ def _required_date(label: str, value, problems: list[str]) -> date | None:
 
 def _current_worker(grid: Mapping) -> str | None:
     worker = grid.get("worker")
-    return None if _is_missing(worker) or not str(worker).strip() else str(worker)
+    return None if is_missing(worker) or not str(worker).strip() else str(worker)
 
 
 def check_assignment(grid: Mapping, worker, phone, started_on, today: date,
@@ -170,7 +146,7 @@ def check_vacate(grid: Mapping, ended_on, today: date) -> tuple[date | None, lis
     if _current_worker(grid) is None:
         problems.append(f"{FIELD_LABELS['worker']}：该网格目前没有专职网格员，无需登记离岗")
     end = _required_date(FIELD_LABELS["ended_on"], ended_on, problems)
-    since = None if _is_missing(grid.get("worker_since")) else _to_date(grid.get("worker_since"))
+    since = None if is_missing(grid.get("worker_since")) else as_date(grid.get("worker_since"))
     if end is not None and since is not None and end < since:
         problems.append(f"{FIELD_LABELS['ended_on']}：{end.isoformat()} 早于到岗日期 {since.isoformat()}")
     if end is not None and end > today:
@@ -225,7 +201,7 @@ def changed(grid: Mapping, clean: Mapping) -> dict[str, tuple]:
     out = {}
     for field, new in clean.items():
         old = grid.get(field)
-        old = None if _is_missing(old) else _to_date(old) if isinstance(new, date) else old
+        old = None if is_missing(old) else as_date(old) if isinstance(new, date) else old
         if isinstance(old, Integral) and not isinstance(old, bool):
             old = int(old)
         if old != new:
@@ -298,7 +274,7 @@ def _days_from_state(grid, start: date, end: date) -> int:
     if isinstance(grid, str) or _current_worker(grid) is None:
         return 0
     since = grid.get("worker_since")
-    first = start if _is_missing(since) else max(start, _to_date(since))
+    first = start if is_missing(since) else max(start, as_date(since))
     return max(0, (end - first).days + 1)
 
 

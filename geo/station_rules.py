@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from numbers import Integral, Real
 
 import geopandas as gpd
@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.access import Account, can_write
+from geo.lifecycle import as_date, is_missing
 from geo.vocab import DISTRICT_NAME, StationKind
 
 FIELD_LABELS: dict[str, str] = {
@@ -37,32 +38,8 @@ UNIT_COLUMNS = ("grid_code", "community_code", "street_code")
 # ---------------------------------------------------------------- single values
 
 
-def _missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _date(value) -> date | None:
-    if _missing(value) or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise ValueError(f"应为日期（如 2026-05-01），实为“{value}”")
-
-
 def _text(field: str, value, required: bool) -> str | None:
-    text = "" if _missing(value) else str(value).strip()
+    text = "" if is_missing(value) else str(value).strip()
     if not text:
         if required:
             raise ValueError("不能为空")
@@ -73,7 +50,7 @@ def _text(field: str, value, required: bool) -> str | None:
 
 
 def _capacity(value) -> int | None:
-    if _missing(value) or value == "":
+    if is_missing(value) or value == "":
         return None
     if isinstance(value, bool):
         raise ValueError(f"应为整数，实为 {value!r}")
@@ -89,7 +66,7 @@ def _capacity(value) -> int | None:
 
 
 def _kind(value) -> str:
-    if _missing(value) or value == "":
+    if is_missing(value) or value == "":
         raise ValueError("不能为空")
     return StationKind.from_label(str(value)).value
 
@@ -105,7 +82,7 @@ def check_fields(fields: Mapping, today: date) -> tuple[dict, list[str]]:
     (default ``today``) may not lie in the future. Unknown fields are reported."""
     coerce = {"kind": _kind, "name": lambda v: _text("name", v, True),
               "address": lambda v: _text("address", v, False),
-              "opening_hours": lambda v: _text("opening_hours", v, False), "capacity": _capacity, "opened_on": _date}
+              "opening_hours": lambda v: _text("opening_hours", v, False), "capacity": _capacity, "opened_on": as_date}
     clean: dict = {}
     problems: list[str] = []
     for field, value in fields.items():
@@ -132,15 +109,15 @@ def check_close(station: Mapping, closed_on, today: date) -> tuple[date | None, 
     """Closing the stored ``station`` on ``closed_on``: (the date, every problem). It must still be open;
     the date may not lie before its 启用日期 nor after ``today``."""
     problems: list[str] = []
-    if not _missing(station.get("closed_on")):
-        problems.append(f"{FIELD_LABELS['closed_on']}：该站点已于 {_date(station.get('closed_on')).isoformat()} 关闭")
+    if not is_missing(station.get("closed_on")):
+        problems.append(f"{FIELD_LABELS['closed_on']}：该站点已于 {as_date(station.get('closed_on')).isoformat()} 关闭")
     try:
-        day = _date(closed_on)
+        day = as_date(closed_on)
     except ValueError as exc:
         return None, [*problems, f"{FIELD_LABELS['closed_on']}：{exc}"]
     if day is None:
         return None, [*problems, f"{FIELD_LABELS['closed_on']}：不能为空"]
-    opened = _date(station.get("opened_on"))
+    opened = as_date(station.get("opened_on"))
     if opened is not None and day < opened:
         problems.append(f"{FIELD_LABELS['closed_on']}：{day.isoformat()} 早于启用日期 {opened.isoformat()}")
     if day > today:
@@ -151,9 +128,9 @@ def check_close(station: Mapping, closed_on, today: date) -> tuple[date | None, 
 
 def check_open(station: Mapping) -> list[str]:
     """A closed station cannot be moved: one problem then, else none."""
-    if _missing(station.get("closed_on")):
+    if is_missing(station.get("closed_on")):
         return []
-    return [f"{FIELD_LABELS['location']}：该站点已于 {_date(station.get('closed_on')).isoformat()} 关闭，不能迁移"]
+    return [f"{FIELD_LABELS['location']}：该站点已于 {as_date(station.get('closed_on')).isoformat()} 关闭，不能迁移"]
 
 
 # ---------------------------------------------------------------- where a point lies

@@ -1,0 +1,29 @@
+"""Rows edited in the app under optimistic locking: one conflict message and one conditional UPDATE shared
+by every editor (compounds, dispute cases, grids, stations).
+
+A row carries ``version``; a save names the version it was made on and ``conditional_update`` writes only
+while the row is still at it, bumping it by one. Someone else's earlier save, or a deleted row, ends in
+``ConflictError`` with a Chinese sentence saying that nothing was saved.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Connection, Table, select, update
+
+from geo.errors import ConflictError
+
+
+def conflict(noun: str, code: str, current: int | None, done: str = "修改") -> ConflictError:
+    """The refusal of a save on ``noun`` ``code`` whose row is now at ``current`` (None: gone)."""
+    if current is None:
+        return ConflictError(f"{noun}“{code}”已不存在（可能已被他人删除），您的修改未保存")
+    return ConflictError(f"该{noun}已被他人{done}（当前版本 {current}），请刷新后重试；您的修改未保存")
+
+
+def conditional_update(conn: Connection, table: Table, code: str, values: dict, expected_version: int,
+                       noun: str, done: str = "修改") -> None:
+    """UPDATE row ``code`` of ``table`` with ``values`` only while it is at ``expected_version``; ConflictError
+    (see ``conflict``) when it is not."""
+    result = conn.execute(update(table).where(table.c.code == code, table.c.version == expected_version)
+                          .values(**values, version=table.c.version + 1))
+    if result.rowcount != 1:
+        raise conflict(noun, code, conn.execute(select(table.c.version).where(table.c.code == code)).scalar(), done)
