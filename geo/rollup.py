@@ -53,7 +53,8 @@ def data_as_of(disputes: pd.DataFrame, fallback: date | None = None) -> date:
 
 def _count_by(frame: pd.DataFrame, key: str, column: str, values) -> pd.DataFrame:
     """One column per value of ``column``: how many rows of each per ``key``."""
-    counts = pd.crosstab(frame[key], frame[column]) if len(frame) else pd.DataFrame()
+    # groupby().size() rather than pd.crosstab, which counts with a Python function per cell (0.25 s at 50×)
+    counts = frame.groupby([key, column]).size().unstack(fill_value=0) if len(frame) else pd.DataFrame()
     return counts.reindex(columns=[v.value for v in values], fill_value=0)
 
 
