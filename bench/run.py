@@ -3,7 +3,8 @@
 ``python -m bench [--scales 1,10,50] [--postgres URL] [--browser] [--out bench/RESULTS.md]``
 
 For each scale and backend (SQLite always; PostGIS when ``--postgres`` or ``DATABASE_URL`` names a
-PostgreSQL server: the database in that URL is dropped and created afresh), three processes:
+PostgreSQL server: the benchmark's own database ``gulou_bench`` on that server is dropped and created
+afresh; the database named in the URL is left alone), three processes:
 ``load`` writes the scaled sample, ``pages`` opens every page of ``streamlit_app.py`` in AppTest (a
 first run on empty caches, then warm reruns on the app's own caches) and reports the map payload and
 its own peak memory, and, with ``--browser``, ``streamlit run`` on that database is opened in Chromium
@@ -67,10 +68,16 @@ def measure(scale: int, backend: str, db_url: str, *, workdir: Path, browser: bo
     return result
 
 
+BENCH_DATABASE = "gulou_bench"
+"""The database the benchmark creates (and drops first) on the PostGIS server it is given: never the one named
+in the URL, which may hold real data or the tests' template."""
+
+
 def postgres_url(given: str | None) -> str | None:
-    """The PostGIS URL to use: ``given``, else ``DATABASE_URL`` when it names PostgreSQL."""
+    """The benchmark's own database BENCH_DATABASE on the PostGIS server of ``given``, else of ``DATABASE_URL``
+    when it names PostgreSQL; None without one."""
     url = given or os.environ.get("DATABASE_URL", "")
-    return url if url.startswith("postgresql") else None
+    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE if url.startswith("postgresql") else None
 
 
 def browser_missing() -> str | None:
@@ -127,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,10,50", help="comma-separated factors (default 1,10,50)")
     parser.add_argument("--postgres", default=None,
-                        help="PostGIS URL (default: $DATABASE_URL when it is PostgreSQL); that database is recreated")
+                        help="a PostGIS server URL (default: $DATABASE_URL when it is PostgreSQL); the benchmark "
+                             f"drops and creates its own database {BENCH_DATABASE} there")
     parser.add_argument("--browser", action="store_true", help="measure Chromium draw times")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)

@@ -44,6 +44,17 @@ def test_scaled_copies_keep_code_lengths_and_hierarchy():
     assert big["streets"].total_bounds[2] > base["streets"].total_bounds[2]
 
 
+def test_the_benchmark_uses_its_own_database_on_the_server_it_is_given(monkeypatch):
+    from bench.run import postgres_url
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert postgres_url("postgresql+psycopg://u@127.0.0.1:55432/gulou_test") == (
+        "postgresql+psycopg://u@127.0.0.1:55432/gulou_bench")  # the tests' template is never dropped
+    assert postgres_url(None) is None and postgres_url("sqlite:///x.db") is None
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app@db/gulou")
+    assert postgres_url(None) == "postgresql+psycopg://app@db/gulou_bench"
+
+
 def test_scaled_sample_rejects_bad_factor():
     with pytest.raises(ValueError):
         scaled_sample(0)
