@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from data import schema
 from data.faults import database_errors
 from data.store import audit, holds_sample
+from data.versioned import begin_locked
 from geo import passwords
 from geo.access import (
     LOCAL_CLIENT,
@@ -441,7 +442,7 @@ def authenticate(engine: Engine, username: str, password: str, client: str, now:
     name, client = (username or "").strip(), (client or LOCAL_CLIENT).strip()[:64]
     _dummy()  # made before the first unknown name, so that one takes no longer either
     with engine.begin() as conn:
-        _begin_locked(conn)
+        begin_locked(conn)
         row = _row(conn, name, lock=True) if name else None
         outcome = _attempt(conn, name, row, password, client, now, throttle)
     if isinstance(outcome, AuthenticationError):
@@ -449,12 +450,6 @@ def authenticate(engine: Engine, username: str, password: str, client: str, now:
         raise outcome
     log.info("登录成功：%s（%s）", name, client)
     return outcome
-
-
-def _begin_locked(conn: Connection) -> None:
-    """On SQLite take the write lock now, so read-count-update of the counters is one step."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _attempt(conn: Connection, name: str, row: dict | None, password: str, client: str, now: datetime,

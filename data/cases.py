@@ -30,7 +30,7 @@ from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.store import audit, read_audit, read_layer
-from data.versioned import conditional_update, conflict
+from data.versioned import begin_locked, conditional_update, conflict
 from geo.access import Account, may_see_case_details, require_login, require_write
 from geo.case_lifecycle import (
     FIELD_LABELS,
@@ -52,12 +52,6 @@ HISTORY_COLUMNS = ["id", "at", "actor", "action", "before", "after", "summary"]
 TODO_COLUMNS = ["code", "category", "source", "status", "reported_on", "street_code", "community_code", "grid_code",
                 "compound_code", "address", "summary", "parties", "mediator", "mediating_on", "outcome",
                 "agreement_on", "transferred_to", "closed_on", "version", "days_left", "overdue"]
-
-
-def _begin_locked(conn: Connection) -> None:
-    """On SQLite take the write lock now, so read-check-write is one serialised step."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _read_case(conn: Connection, code: str) -> dict | None:
@@ -93,7 +87,7 @@ def receive_case(engine: Engine, fields: dict, account: Account | None, today: d
         if problems:
             raise _problems(problems, None)
         with engine.begin() as conn:
-            _begin_locked(conn)
+            begin_locked(conn)
             actor = verify(conn, account)
             point, clean = _place(conn, clean)
             grid = _grid_at(conn, point)
@@ -187,7 +181,7 @@ def advance_case(engine: Engine, code: str, step, fields: dict, expected_version
     try:
         require_login(account)
         with engine.begin() as conn:
-            _begin_locked(conn)
+            begin_locked(conn)
             before = _read_case(conn, code)
             actor = verify(conn, account)
             if before is None:

@@ -24,18 +24,12 @@ from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.store import audit, read_audit
-from data.versioned import conditional_update, conflict
+from data.versioned import begin_locked, conditional_update, conflict
 from geo.access import Account, require_login, require_write
 from geo.errors import DataValidationError, GuloError, PermissionDenied
 from geo.lifecycle import changed_fields, describe_change, district_today, normalise_changes, validate_compound_edit
 
 _COLUMNS = [c for c in schema.compounds.c if c.name != "geom"]
-
-
-def _begin_locked(conn: Connection) -> None:
-    """On SQLite take the write lock now, so read-validate-update is one serialised step."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _read_row(conn: Connection, code: str) -> dict | None:
@@ -80,7 +74,7 @@ def update_compound(engine: Engine, code: str, changes: dict, expected_version: 
     try:
         require_login(account)
         with engine.begin() as conn:
-            _begin_locked(conn)
+            begin_locked(conn)
             before = _read_row(conn, code)
             actor = _authorise(conn, account, before, code)
             clean = _check(before, code, changes, expected_version, today)

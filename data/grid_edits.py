@@ -31,6 +31,7 @@ from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.store import CRS, audit
+from data.versioned import begin_locked
 from geo.access import Account, require_login
 from geo.crs import require_crs
 from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
@@ -56,12 +57,6 @@ class GridSave:
 
     versions: dict[str, int]
     moved: dict[str, int] = field(default_factory=dict)
-
-
-def _begin_locked(conn: Connection) -> None:
-    """On SQLite take the write lock now, so read-check-update is one serialised step."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _check_changes(changes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -224,7 +219,7 @@ def save_grid_geometry(engine: Engine, changes: gpd.GeoDataFrame, expected_versi
     try:
         require_login(account)
         with engine.begin() as conn:
-            _begin_locked(conn)
+            begin_locked(conn)
             community = _community(conn, codes)
             shape = _read_community(conn, community)
             acting = require_geometry_edit(verify(conn, account), community, f"{shape['name'].iloc[0]}（{community}）")

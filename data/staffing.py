@@ -22,12 +22,12 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from data import schema
-from data.accounts import record_refusal, verify
+from data.accounts import record_refusal
 from data.faults import database_errors
 from data.store import audit, read_audit
-from data.versioned import conditional_update, conflict
-from geo.access import Account, require_login, require_write
-from geo.errors import DataValidationError, GuloError, PermissionDenied
+from data.versioned import begin_locked, conditional_update, writable
+from geo.access import Account, require_login
+from geo.errors import DataValidationError, PermissionDenied
 from geo.lifecycle import district_today
 from geo.scope import DISTRICT, Scope
 from geo.staffing import changed, check_assignment, check_figures, check_vacate, describe_change
@@ -35,12 +35,6 @@ from geo.vocab import Level
 
 _COLUMNS = [c for c in schema.grids.c if c.name != "geom"]
 WORKER_FIELDS = ("worker", "worker_phone", "worker_since")
-
-
-def _begin_locked(conn: Connection) -> None:
-    """On SQLite take the write lock now, so read-check-update is one serialised step."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _read_grid(conn: Connection, code: str) -> dict | None:
@@ -51,15 +45,9 @@ def _read_grid(conn: Connection, code: str) -> dict | None:
 
 
 def _locked_grid(conn: Connection, account: Account, code: str, expected_version: int) -> tuple[dict, Account]:
-    """(the grid row, the acting account as stored now) once the scope and the version allow the save."""
+    """(the 网格 row, the acting account as stored now) once scope and version allow the save."""
     before = _read_grid(conn, code)
-    acting = verify(conn, account)
-    if before is None:
-        raise GuloError(f"找不到网格“{code}”")
-    require_write(acting, before["community_code"], what=f"{before['name']}（{code}）")
-    if before["version"] != expected_version:
-        raise conflict("网格", code, before["version"])
-    return before, acting
+    return before, writable(conn, account, before, code, expected_version, "网格")
 
 
 def _refuse(code: str, problems: list[str]) -> DataValidationError:
@@ -72,7 +60,7 @@ def _saving(engine: Engine, account: Account | None, code: str, save) -> dict:
     try:
         require_login(account)
         with engine.begin() as conn:
-            _begin_locked(conn)
+            begin_locked(conn)
             return save(conn)
     except PermissionDenied as exc:
         record_refusal(engine, account, "grids", code, str(exc))

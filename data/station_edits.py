@@ -28,9 +28,9 @@ from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.store import audit, read_audit
-from data.versioned import conditional_update, conflict
+from data.versioned import begin_locked, conditional_update, writable
 from geo.access import Account, require_login, require_write
-from geo.errors import DataValidationError, GuloError, PermissionDenied
+from geo.errors import DataValidationError, PermissionDenied
 from geo.ingest_match import CODE_WIDTH, code_prefix, highest_number
 from geo.lifecycle import district_today
 from geo.station_rules import check_close, check_fields, check_open, describe_change, placement
@@ -38,12 +38,6 @@ from geo.station_rules import check_close, check_fields, check_open, describe_ch
 _COLUMNS = [c for c in schema.stations.c if c.name != "geom"]
 DECIMALS = 7
 """Coordinates are stored rounded to 7 decimals (about 1 cm), as the sample's."""
-
-
-def _begin_locked(conn: Connection) -> None:
-    """On SQLite take the write lock now, so read-check-write is one serialised step."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _geometry(conn: Connection, table):
@@ -104,7 +98,7 @@ def _saving(engine: Engine, account: Account | None, code: str | None, save) -> 
     try:
         require_login(account)
         with engine.begin() as conn:
-            _begin_locked(conn)
+            begin_locked(conn)
             return save(conn)
     except PermissionDenied as exc:
         record_refusal(engine, account, "stations", code, str(exc))
@@ -159,15 +153,9 @@ def add_station(engine: Engine, fields: dict, point: shapely.Point, account: Acc
 
 
 def _locked_station(conn: Connection, account: Account, code: str, expected_version: int) -> tuple[dict, Account]:
-    """(the station row, the acting account as stored now) once scope and version allow the save."""
+    """(the 站点 row, the acting account as stored now) once scope and version allow the save."""
     before = _read_station(conn, code)
-    acting = verify(conn, account)
-    if before is None:
-        raise GuloError(f"找不到站点“{code}”")
-    require_write(acting, before["community_code"], what=f"{before['name']}（{code}）")
-    if before["version"] != expected_version:
-        raise conflict("站点", code, before["version"])
-    return before, acting
+    return before, writable(conn, account, before, code, expected_version, "站点")
 
 
 @database_errors("保存站点迁移", writing=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Table, select, update
 
-from geo.errors import ConflictError
+from geo.access import Account, require_write
+from geo.errors import ConflictError, GuloError
 
 
 def conflict(noun: str, code: str, current: int | None, done: str = "修改") -> ConflictError:
@@ -27,3 +28,25 @@ def conditional_update(conn: Connection, table: Table, code: str, values: dict, 
                           .values(**values, version=table.c.version + 1))
     if result.rowcount != 1:
         raise conflict(noun, code, conn.execute(select(table.c.version).where(table.c.code == code)).scalar(), done)
+
+
+def begin_locked(conn: Connection) -> None:
+    """On SQLite take the write lock now, so that read-check-update is one serialised step (PostgreSQL locks
+    the rows read ``FOR UPDATE`` instead)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def writable(conn: Connection, account: Account, before: dict | None, code: str, expected_version: int,
+             noun: str) -> Account:
+    """The acting account as stored now, once row ``before`` (read locked; None: absent) exists, lies in the
+    account's scope and is still at ``expected_version``: GuloError, PermissionDenied or ConflictError otherwise."""
+    from data.accounts import verify
+
+    acting = verify(conn, account)
+    if before is None:
+        raise GuloError(f"找不到{noun}“{code}”")
+    require_write(acting, before["community_code"], what=f"{before['name']}（{code}）")
+    if before["version"] != expected_version:
+        raise conflict(noun, code, before["version"])
+    return acting

@@ -23,6 +23,7 @@ from datetime import date
 
 import pandas as pd
 
+from geo.ingest_values import is_blank
 from geo.lifecycle import as_date
 from geo.vocab import CaseStep, DisputeCategory, DisputeSource, DisputeStatus, Vocab
 
@@ -82,19 +83,8 @@ STEPS: dict[CaseStep, Step] = {s.step: s for s in (
 # ---------------------------------------------------------------- values
 
 
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _text(field: str, value) -> str | None:
-    if _is_missing(value):
+    if is_blank(value):
         return None
     text = str(value).strip()
     limit = TEXT_LIMITS.get(field)
@@ -104,7 +94,7 @@ def _text(field: str, value) -> str | None:
 
 
 def _member(vocab: type[Vocab], value) -> str | None:
-    if _is_missing(value):
+    if is_blank(value):
         return None
     return vocab.from_label(str(getattr(value, "value", value)).strip()).value
 
@@ -121,7 +111,7 @@ def _coerce(field: str, value):
 
 def _status(value) -> DisputeStatus | None:
     try:
-        return None if _is_missing(value) else S.from_label(str(getattr(value, "value", value)))
+        return None if is_blank(value) else S.from_label(str(getattr(value, "value", value)))
     except ValueError:
         return None
 
@@ -200,7 +190,7 @@ def _future(clean: dict, fields, today: date) -> list[str]:
 def next_steps(status, closed_on=None) -> list[CaseStep]:
     """The steps a case in ``status`` (value or label) may take next, in ``STEPS`` order; none once 办结."""
     current = _status(status)
-    if current is None or not _is_missing(closed_on):
+    if current is None or not is_blank(closed_on):
         return []
     return [s.step for s in STEPS.values() if current in s.sources]
 
@@ -326,7 +316,7 @@ def step_of(before: dict | None, after: dict | None) -> CaseStep | None:
 
 
 def _shown(field: str, value) -> str:
-    if _is_missing(value):
+    if is_blank(value):
         return "（空）"
     vocab = {"status": S, "category": DisputeCategory, "source": DisputeSource}.get(field)
     if vocab is not None:

@@ -17,6 +17,7 @@ from geo.access import Account, system_operator
 from geo.case_lifecycle import STEPS
 from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
 from geo.vocab import CaseStep, DisputeStatus, Role
+from tests.concurrency import race
 from tests.test_store import C1, G1, ST, tiny_district
 
 TODAY = date(2026, 11, 25)
@@ -335,31 +336,16 @@ def test_a_save_on_a_stale_version_is_refused_and_stores_nothing(engine):
     assert row(engine, code) == before and len(entries(engine, code)) == 2
 
 
-def race(engine, code: str, steps: list[tuple]) -> list:
+def steps_at_once(engine, code: str, steps: list[tuple]) -> list:
     """Each thread reads the case's version, waits for the other, then saves its step; returns outcomes."""
-    barrier, outcomes = threading.Barrier(len(steps)), [None] * len(steps)
-
-    def worker(i: int) -> None:
-        try:
-            seen = row(engine, code)["version"]
-            barrier.wait(timeout=30)
-            outcomes[i] = advance_case(engine, code, steps[i][0], steps[i][1], seen, QU, today=TODAY)
-        except Exception as exc:  # the test inspects whatever happened
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(steps))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a writer hung"
-    return outcomes
+    return race([lambda seen, s=s: advance_case(engine, code, s[0], s[1], seen, QU, today=TODAY) for s in steps],
+                before=lambda: row(engine, code)["version"])
 
 
 @pytest.mark.parametrize("round_", range(3))
 def test_two_concurrent_steps_on_one_case_exactly_one_wins(engine, round_):
     code = taken_in(engine)
-    outcomes = race(engine, code, [(CaseStep.MEDIATE, {"mediator": "甲调解员", "mediating_on": date(2026, 11, 2)}),
+    outcomes = steps_at_once(engine, code, [(CaseStep.MEDIATE, {"mediator": "甲调解员", "mediating_on": date(2026, 11, 2)}),
                                    (CaseStep.TRANSFER, {"transferred_to": "区信访局"})])
     winners = [o for o in outcomes if isinstance(o, dict)]
     losers = [o for o in outcomes if isinstance(o, ConflictError)]

@@ -1,7 +1,6 @@
 """Editing compounds on SQLite and PostGIS: validation, optimistic locking, audit trail, races."""
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import geopandas as gpd
@@ -17,6 +16,7 @@ from data.store import data_version, engine_for, migrate, read_layer, write_fram
 from geo.access import Account, system_operator
 from geo.errors import ConflictError, DataValidationError, GuloError
 from geo.vocab import Role
+from tests.concurrency import race
 from tests.test_store import C1, ST, tiny_district
 
 TODAY = date(2026, 11, 15)
@@ -133,31 +133,10 @@ def test_unknown_compound(engine):
         update_compound(engine, "nope", {"budget_wan": 1}, 1, JIA, today=TODAY)
 
 
-def race(engine, code: str, budgets: list[float]) -> list:
-    """Each thread reads the row on its own connection, waits for the others, then saves; returns outcomes."""
-    barrier = threading.Barrier(len(budgets))
-    outcomes: list = [None] * len(budgets)
-
-    def worker(i: int) -> None:
-        try:
-            seen = version_of(engine, code)  # own pooled connection, returned before the race
-            barrier.wait(timeout=30)
-            outcomes[i] = update_compound(engine, code, {"budget_wan": budgets[i]}, seen, JIA, today=TODAY)
-        except Exception as exc:  # the test inspects whatever happened
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(budgets))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a writer hung"
-    return outcomes
-
-
 @pytest.mark.parametrize("round_", range(3))
 def test_two_concurrent_edits_exactly_one_wins(engine, round_):
-    outcomes = race(engine, PLANNED, [200.0, 300.0])
+    outcomes = race([lambda seen, b=b: update_compound(engine, PLANNED, {"budget_wan": b}, seen, JIA, today=TODAY)
+                     for b in (200.0, 300.0)], before=lambda: version_of(engine, PLANNED))
     winners = [o for o in outcomes if isinstance(o, dict)]
     losers = [o for o in outcomes if isinstance(o, ConflictError)]
     assert len(winners) == 1 and len(losers) == 1, outcomes

@@ -2,7 +2,6 @@
 (data.station_edits) on SQLite and PostGIS."""
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import geopandas as gpd
@@ -20,6 +19,7 @@ from geo.access import Account, system_operator
 from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
 from geo.station_rules import check_close, check_fields, open_on, placement, scope_problem
 from geo.vocab import Role
+from tests.concurrency import race
 from tests.test_store import C1, C2, G1, G2, ST, tiny_district
 
 TODAY = date(2026, 11, 30)
@@ -224,26 +224,6 @@ def test_close_outside_the_scope_and_stale_versions(engine):
         close_station(engine, S1, TODAY, 1, JM, today=TODAY)
     with pytest.raises(GuloError, match="找不到站点“nope”"):
         close_station(engine, "nope", TODAY, 1, ADMIN, today=TODAY)
-
-
-def race(saves: list) -> list:
-    barrier = threading.Barrier(len(saves))
-    outcomes: list = [None] * len(saves)
-
-    def run(i: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            outcomes[i] = saves[i]()
-        except Exception as exc:  # the test looks at whatever happened
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(saves))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a writer hung"
-    return outcomes
 
 
 @pytest.mark.parametrize("round_", range(2))
