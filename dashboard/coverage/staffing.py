@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
+from dashboard.edit_ui import history_table, may_edit
 from dashboard.text import md_escape, md_format
 from data.staffing import assign_worker, grid_history, update_grid_figures, vacate_grid
 from geo.access import Account, can_write
@@ -98,7 +99,7 @@ def _grid_panel(ctx: PageContext, row: pd.Series, code: str, periods: pd.DataFra
     account = current_account()
     writer = account is not None and can_write(account, row["community_code"])
     _current(ctx, row, code, periods, writer)
-    if _may_edit(account, row):
+    if may_edit(account, row["community_code"], "登记网格员到岗、离岗和修改网格户数", "网格"):
         first = _assign_form(ctx, code, account) if _vacant(row) else _vacate_form(ctx, row, code, account)
         second = _figures_form(ctx, row, code, account)
         for submitted in (first, second):  # saved outside the forms: a conflict offers a button
@@ -124,18 +125,6 @@ def _current(ctx: PageContext, row: pd.Series, code: str, periods: pd.DataFrame,
                              st.session_state[_version_key(code)]))
     else:
         st.caption(f"记录版本 {st.session_state[_version_key(code)]}（若他人已先保存，本次修改将被拒绝，不会覆盖他人的修改）")
-
-
-def _may_edit(account: Account | None, row: pd.Series) -> bool:
-    """Whether to offer the forms; says why not (the store checks again on save)."""
-    if account is None:
-        st.info("登录后才能登记网格员到岗、离岗和修改网格户数；每次修改都以登录账号记入审计日志。")
-        return False
-    if not can_write(account, row["community_code"]):
-        st.warning(md_format("账号“{}”（{}）只能修改{}范围内的网格，此网格不在其中。", account.username,
-                             account.role.label, account.where))
-        return False
-    return True
 
 
 Submitted = tuple[Callable[[int], dict], str] | None
@@ -218,11 +207,4 @@ def _periods_table(ctx: PageContext, code: str, periods: pd.DataFrame, writer: b
 
 
 def _audit_table(ctx: PageContext, code: str) -> None:
-    history = grid_history(engine(ctx), code)
-    if not len(history):
-        return
-    st.markdown(f"**修改记录（{len(history)} 条）**")
-    st.dataframe(pd.DataFrame({"时间": pd.to_datetime(history["at"], utc=True).dt.tz_convert("Asia/Shanghai")
-                               .dt.strftime("%Y-%m-%d %H:%M"),
-                               "操作人": history["actor"], "修改内容": history["summary"]}),
-                 hide_index=True, width="stretch")
+    history_table(grid_history(engine(ctx), code))

@@ -20,6 +20,7 @@ import streamlit as st
 
 from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
+from dashboard.edit_ui import history_table
 from dashboard.foliumview import show_folium
 from dashboard.mapunits import count_units, outline_table
 from dashboard.mapview import STATIC_PREFIX, serve_assets
@@ -280,14 +281,8 @@ def _save(code: str | None, write: Callable[[int | None], dict], done: Callable[
 
 
 def _history(ctx: PageContext, code: str) -> None:
-    history = station_history(engine(ctx), code)
-    if not len(history):
-        return
-    st.markdown(f"**修改记录（{len(history)} 条）**")
-    st.dataframe(pd.DataFrame({"时间": pd.to_datetime(history["at"], utc=True).dt.tz_convert("Asia/Shanghai")
-                               .dt.strftime("%Y-%m-%d %H:%M"),
-                               "操作人": history["actor"], "修改内容": history["summary"]}),
-                 hide_index=True, width="stretch")
+    history_table(station_history(engine(ctx), code))
+
 
 
 def _closed_table(ctx: PageContext) -> None:

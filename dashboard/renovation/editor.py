@@ -8,9 +8,10 @@ import streamlit as st
 
 from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
-from dashboard.text import md_escape, md_format
+from dashboard.edit_ui import may_edit
+from dashboard.text import md_escape
 from data.edits import compound_history, update_compound
-from geo.access import Account, can_write
+from geo.access import Account
 from geo.errors import ConflictError, DatabaseFault, DataValidationError, PermissionDenied
 from geo.lifecycle import FIELD_LABELS, allowed_next
 from geo.vocab import RenovationStatus, RenovationType
@@ -75,18 +76,6 @@ def _save(ctx: PageContext, code: str, changes: dict, account: Account | None) -
     st.rerun()
 
 
-def _may_edit(account: Account | None, row: pd.Series) -> bool:
-    """Whether to offer the form; says why not (the store checks again on save)."""
-    if account is None:
-        st.info("登录后才能修改小区信息；每次修改都以登录账号记入审计日志。")
-        return False
-    if not can_write(account, row["community_code"]):
-        st.warning(md_format("账号“{}”（{}）只能修改{}范围内的小区，此小区不在其中。", account.username,
-                             account.role.label, account.where))
-        return False
-    return True
-
-
 def editor(ctx: PageContext, code: str) -> None:
     """Edit one compound of the scope; the version read when the form was opened guards the save."""
     row = ctx.layer("compounds").set_index("code").loc[code]
@@ -94,7 +83,7 @@ def editor(ctx: PageContext, code: str) -> None:
     st.caption(f"当前状态：{RenovationStatus(row['status']).label} · 记录版本 {st.session_state[_version_key(code)]}"
                "（若他人已先保存，本次修改将被拒绝，不会覆盖他人的修改）")
     account = current_account()
-    if _may_edit(account, row):
+    if may_edit(account, row["community_code"], "修改小区信息", "小区"):
         changes = _form(row, code)
         if changes is not None:
             _save(ctx, code, changes, account)

@@ -1,0 +1,32 @@
+"""What every editor form shows around its fields: whether the account may edit here, and the record's history."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.text import md_format
+from geo.access import Account, can_write
+
+
+def may_edit(account: Account | None, unit_code: str, login_for: str, noun: str) -> bool:
+    """Whether to offer the form for a record of unit ``unit_code``; says why not (the store checks again on
+    save). ``login_for``: what logging in allows (e.g. "修改小区信息"); ``noun``: the record's kind."""
+    if account is None:
+        st.info(f"登录后才能{login_for}；每次修改都以登录账号记入审计日志。")
+        return False
+    if not can_write(account, unit_code):
+        st.warning(md_format("账号“{}”（{}）只能修改{}范围内的" + noun + "，此" + noun + "不在其中。", account.username,
+                             account.role.label, account.where))
+        return False
+    return True
+
+
+def history_table(history: pd.DataFrame) -> None:
+    """A record's audit entries (``at``, ``actor``, ``summary``) as a table in Beijing time; nothing when none."""
+    if not len(history):
+        return
+    st.markdown(f"**修改记录（{len(history)} 条）**")
+    st.dataframe(pd.DataFrame({"时间": pd.to_datetime(history["at"], utc=True).dt.tz_convert("Asia/Shanghai")
+                               .dt.strftime("%Y-%m-%d %H:%M"),
+                               "操作人": history["actor"], "修改内容": history["summary"]}),
+                 hide_index=True, width="stretch")
