@@ -18,7 +18,6 @@ A busy, unreachable or read-only database ends in ``DatabaseBusy`` / ``DatabaseU
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pandas as pd
@@ -29,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
-from data.store import audit, read_audit, read_layer
+from data.store import audit, read_layer, record_history
 from data.versioned import begin_locked, conditional_update, conflict
 from geo.access import Account, may_see_case_details, require_login, require_write
 from geo.case_lifecycle import (
@@ -48,7 +47,6 @@ from geo.vocab import DisputeStatus
 
 _COLUMNS = [c for c in schema.disputes.c if c.name != "geom"]
 TABLE = "disputes"
-HISTORY_COLUMNS = ["id", "at", "actor", "action", "before", "after", "summary"]
 TODO_COLUMNS = ["code", "category", "source", "status", "reported_on", "street_code", "community_code", "grid_code",
                 "compound_code", "address", "summary", "parties", "mediator", "mediating_on", "outcome",
                 "agreement_on", "transferred_to", "closed_on", "version", "days_left", "overdue"]
@@ -212,17 +210,7 @@ def case_history(engine: Engine, code: str, limit: int = 500) -> pd.DataFrame:
     Columns: id, at (UTC), actor, action (create / update), before and after (decoded JSON dicts of the
     changed fields) and summary (one Chinese line, e.g. ``开始调解：调解员或调解室 王调解；开始调解日期 2026-11-20``).
     Refusals and exports are left out. An empty frame with those columns when there is none."""
-    log = read_audit(engine, code, limit=limit)
-    if log.empty:
-        return pd.DataFrame(columns=HISTORY_COLUMNS)
-    log = log[(log["table_name"] == TABLE) & log["action"].isin(["create", "update"])].reset_index(drop=True)
-    if log.empty:
-        return pd.DataFrame(columns=HISTORY_COLUMNS)
-    decoded = {c: pd.Series([json.loads(v) if isinstance(v, str) else None for v in log[c]], dtype=object)
-               for c in ("before", "after")}
-    log = log.assign(**decoded)
-    log["summary"] = [describe_case_entry(a, b, c) for a, b, c in zip(log["action"], log["before"], log["after"])]
-    return log[HISTORY_COLUMNS]
+    return record_history(engine, TABLE, code, describe_case_entry, only=("create", "update"), limit=limit)
 
 
 def _require_reader(account: Account | None) -> Account:

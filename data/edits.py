@@ -14,7 +14,6 @@ saved.
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pandas as pd
@@ -23,7 +22,7 @@ from sqlalchemy import Connection, Engine, select
 from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
-from data.store import audit, read_audit
+from data.store import audit, record_history
 from data.versioned import begin_locked, conditional_update, conflict
 from geo.access import Account, require_login, require_write
 from geo.errors import DataValidationError, GuloError, PermissionDenied
@@ -106,12 +105,4 @@ def compound_history(engine: Engine, code: str, limit: int = 500) -> pd.DataFram
     fields; None when absent) and summary (one Chinese line, e.g. ``改造状态：已纳入计划 → 施工中``).
     An empty frame with those columns when the compound has no history.
     """
-    log = read_audit(engine, code, limit=limit)
-    columns = ["id", "at", "actor", "action", "before", "after", "summary"]
-    if log.empty:
-        return pd.DataFrame(columns=columns)
-    log = log[log["table_name"] == "compounds"].reset_index(drop=True)
-    decoded = {col: [json.loads(v) if isinstance(v, str) else None for v in log[col]] for col in ("before", "after")}
-    log = log.assign(before=pd.Series(decoded["before"], dtype=object), after=pd.Series(decoded["after"], dtype=object))
-    log["summary"] = [describe_change(b, a) for b, a in zip(log["before"], log["after"])]
-    return log[columns]
+    return record_history(engine, "compounds", code, lambda _action, b, a: describe_change(b, a), skip=(), limit=limit)

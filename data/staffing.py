@@ -15,7 +15,6 @@ past date are counted (``geo.staffing.vacant_grids``). Every save moves the data
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pandas as pd
@@ -24,7 +23,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from data import schema
 from data.accounts import record_refusal
 from data.faults import database_errors
-from data.store import audit, read_audit
+from data.store import audit, record_history
 from data.versioned import begin_locked, conditional_update, writable
 from geo.access import Account, require_login
 from geo.errors import DataValidationError, PermissionDenied
@@ -185,13 +184,4 @@ def read_grid_workers(engine: Engine, scope: Scope = DISTRICT) -> pd.DataFrame:
 def grid_history(engine: Engine, code: str, limit: int = 200) -> pd.DataFrame:
     """Audit entries of grid ``code``, newest first: id, at (UTC), actor, action, before, after (decoded
     dicts) and summary (one Chinese line, ``geo.staffing.describe_change``)."""
-    columns = ["id", "at", "actor", "action", "before", "after", "summary"]
-    log = read_audit(engine, code, limit=limit)
-    if log.empty:
-        return pd.DataFrame(columns=columns)
-    log = log[(log["table_name"] == "grids") & (log["action"] != "denied")].reset_index(drop=True)
-    before = [json.loads(v) if isinstance(v, str) else None for v in log["before"]]
-    after = [json.loads(v) if isinstance(v, str) else None for v in log["after"]]
-    log = log.assign(before=pd.Series(before, dtype=object), after=pd.Series(after, dtype=object))
-    log["summary"] = [describe_change(b, a) for b, a in zip(log["before"], log["after"])]
-    return log[columns]
+    return record_history(engine, "grids", code, lambda _action, b, a: describe_change(b, a), limit=limit)

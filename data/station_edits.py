@@ -16,7 +16,6 @@ its row (``closed_on`` set): exports list it, roll-ups and coverage leave it out
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pandas as pd
@@ -27,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from data import schema
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
-from data.store import audit, read_audit
+from data.store import audit, record_history
 from data.versioned import begin_locked, conditional_update, writable
 from geo.access import Account, require_login, require_write
 from geo.errors import DataValidationError, PermissionDenied
@@ -208,13 +207,4 @@ def close_station(engine: Engine, code: str, closed_on: date, expected_version: 
 def station_history(engine: Engine, code: str, limit: int = 200) -> pd.DataFrame:
     """Audit entries of station ``code``, newest first: id, at (UTC), actor, action, before, after (decoded)
     and summary (one Chinese line, ``geo.station_rules.describe_change``)."""
-    columns = ["id", "at", "actor", "action", "before", "after", "summary"]
-    log = read_audit(engine, code, limit=limit)
-    if log.empty:
-        return pd.DataFrame(columns=columns)
-    log = log[(log["table_name"] == "stations") & (log["action"] != "denied")].reset_index(drop=True)
-    before = [json.loads(v) if isinstance(v, str) else None for v in log["before"]]
-    after = [json.loads(v) if isinstance(v, str) else None for v in log["after"]]
-    log = log.assign(before=pd.Series(before, dtype=object), after=pd.Series(after, dtype=object))
-    log["summary"] = [describe_change(b, a) for b, a in zip(log["before"], log["after"])]
-    return log[columns]
+    return record_history(engine, "stations", code, lambda _action, b, a: describe_change(b, a), limit=limit)

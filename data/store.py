@@ -229,6 +229,29 @@ def read_audit(engine: Engine, record_code: str | None = None, limit: int = 500)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+HISTORY_COLUMNS = ["id", "at", "actor", "action", "before", "after", "summary"]
+
+
+def record_history(engine: Engine, table_name: str, code: str, summary, *, only: tuple[str, ...] | None = None,
+                   skip: tuple[str, ...] = ("denied",), limit: int = 500) -> pd.DataFrame:
+    """The audit entries of record ``code`` of ``table_name``, newest first, as a record's history.
+
+    Columns HISTORY_COLUMNS: before and after decoded from JSON (None when absent), summary =
+    ``summary(action, before, after)`` (one Chinese line). Actions in ``skip`` are left out, and with ``only``
+    every action not in it. An empty frame with those columns when there is none."""
+    log = read_audit(engine, code, limit=limit)
+    if not log.empty:
+        keep = (log["table_name"] == table_name) & ~log["action"].isin(skip)
+        log = log[keep & (log["action"].isin(only) if only else True)].reset_index(drop=True)
+    if log.empty:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    decoded = {c: pd.Series([json.loads(v) if isinstance(v, str) else None for v in log[c]], dtype=object)
+               for c in ("before", "after")}
+    log = log.assign(**decoded)
+    log["summary"] = [summary(a, b, c) for a, b, c in zip(log["action"], log["before"], log["after"])]
+    return log[HISTORY_COLUMNS]
+
+
 # ---------------------------------------------------------------- writing
 
 WRITE_ORDER = ("streets", "communities", "grids", "grid_workers", "compounds", "stations", "disputes")
