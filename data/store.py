@@ -232,6 +232,7 @@ def read_audit(engine: Engine, record_code: str | None = None, limit: int = 500)
 HISTORY_COLUMNS = ["id", "at", "actor", "action", "before", "after", "summary"]
 
 
+@database_errors("读取修改记录")
 def record_history(engine: Engine, table_name: str, code: str, summary, *, only: tuple[str, ...] | None = None,
                    skip: tuple[str, ...] = ("denied",), limit: int = 500) -> pd.DataFrame:
     """The audit entries of record ``code`` of ``table_name``, newest first, as a record's history.
