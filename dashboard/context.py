@@ -19,7 +19,7 @@ from dashboard.login_hint import LOST, keep_marker, lost_login
 from dashboard.text import md_escape
 from data.accounts import demo_accounts_present
 from data.staffing import read_grid_workers
-from data.store import data_version, holds_sample, open_store, read_layer
+from data.store import data_version, holds_sample, open_store, read_layer, read_table
 from geo.access import Account
 from geo.errors import GuloError
 from geo.hierarchy import Hierarchy
@@ -59,6 +59,12 @@ def _layer(url: str, name: str, scope_code: str, version: int) -> gpd.GeoDataFra
     back into shapely objects costs a third of a second at 10× the sample; a copy shares the
     (immutable) geometries and costs milliseconds."""
     return _stored_layer(url, name, scope_code, version).copy()
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _stored_table(url: str, name: str, scope_code: str, version: int) -> pd.DataFrame:
+    """Record table ``name`` (no geometry) as read, kept once per process (callers get a copy)."""
+    return read_table(_open(url, get_settings()), name, Scope(scope_code))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -116,6 +122,12 @@ class PageContext:
         """Every station inside ``scope`` (default: the page's), closed ones included (exports, history)."""
         s = self.scope if scope is None else scope
         return _layer(self.settings.db_url, "stations", s.code, self.version)
+
+    def table(self, name: str, scope: Scope | None = None) -> pd.DataFrame:
+        """Record table ``name`` (``data.schema.RECORD_TABLES``: party organisations, volunteer teams, consultation
+        days, community resources) inside ``scope`` (default: the page's), cached per data version."""
+        s = self.scope if scope is None else scope
+        return _stored_table(self.settings.db_url, name, s.code, self.version).copy()
 
     def grid_periods(self) -> pd.DataFrame:
         """The grid workers' periods of the whole district (``data.staffing.read_grid_workers``), per data version."""

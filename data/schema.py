@@ -151,6 +151,7 @@ stations = Table(
     Column("opened_on", Date, nullable=True, comment="启用日期"),
     Column("closed_on", Date, nullable=True, comment="关闭日期；空表示仍在运营"),
     Column("version", Integer, nullable=False, default=1, server_default="1", comment="optimistic-locking row version"),
+    Column("model_level", String(20), nullable=True, comment="示范站点级别 geo.vocab.ModelLevel value; NULL: not a model"),
     Column("geom", GeometryWKB("POINT"), nullable=False),
 )
 
@@ -205,6 +206,78 @@ audit_log = Table(
 )
 
 GEO_TABLES = {t.name: t for t in (streets, communities, grids, compounds, stations, disputes)}
+
+party_orgs = Table(
+    "party_orgs",
+    metadata,
+    Column("code", String(20), primary_key=True, comment="组织编码, e.g. 350102004001P001"),
+    Column("name", String(80), nullable=False),
+    Column("level", String(20), nullable=False, comment="geo.vocab.PartyOrgLevel value"),
+    Column("kind", String(20), nullable=False, comment="geo.vocab.PartyOrgKind value"),
+    Column("setup", String(10), nullable=False, default="single", server_default="single",
+           comment="geo.vocab.PartyOrgSetup value (单独设置 / 联合设置)"),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("community_code", String(12), nullable=False, index=True),
+    Column("grid_code", String(15), nullable=True, index=True, comment="grid and compound levels: the (first) grid"),
+    Column("compound_codes", Text, nullable=True,
+           comment="compound and building levels: the compounds covered, codes separated by ','"),
+    Column("building", String(40), nullable=True, comment="building level: the building, e.g. 3号楼"),
+    Column("secretary", String(20), nullable=True, comment="书记 / 组长"),
+    Column("members", Integer, nullable=True, comment="党员人数"),
+    Column("founded_on", Date, nullable=True, comment="成立日期"),
+    Column("version", Integer, nullable=False, default=1, server_default="1", comment="optimistic-locking row version"),
+    comment="party organisations of the three-level network: community, grid, compound, building",
+)
+
+volunteer_teams = Table(
+    "volunteer_teams",
+    metadata,
+    Column("code", String(20), primary_key=True, comment="队伍编码, e.g. 350102004001V001"),
+    Column("name", String(80), nullable=False),
+    Column("kind", String(20), nullable=False, index=True, comment="geo.vocab.VolunteerTeamKind value"),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("community_code", String(12), nullable=False, index=True),
+    Column("members", Integer, nullable=False, comment="志愿者人数"),
+    Column("founded_on", Date, nullable=True, comment="成立日期"),
+    Column("version", Integer, nullable=False, default=1, server_default="1", comment="optimistic-locking row version"),
+    comment="volunteer service teams (志愿服务队) per community",
+)
+
+consultation_days = Table(
+    "consultation_days",
+    metadata,
+    Column("code", String(20), primary_key=True, comment="e.g. 350102004001K2611 (community + yymm)"),
+    Column("held_on", Date, nullable=False, index=True),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("community_code", String(12), nullable=False, index=True),
+    Column("attendance", Integer, nullable=True, comment="参加人数"),
+    Column("issues_raised", Integer, nullable=False, default=0, server_default="0", comment="收集问题数"),
+    Column("issues_resolved", Integer, nullable=False, default=0, server_default="0", comment="已解决问题数"),
+    Column("topics", Text, nullable=True, comment="主要议题"),
+    Column("dispute_codes", Text, nullable=True, comment="linked dispute case codes separated by ','"),
+    Column("version", Integer, nullable=False, default=1, server_default="1", comment="optimistic-locking row version"),
+    comment="residents' consultation days (居民恳谈日), one a month per community",
+)
+
+community_resources = Table(
+    "community_resources",
+    metadata,
+    Column("community_code", String(12), primary_key=True),
+    Column("street_code", String(12), nullable=False, index=True),
+    Column("year", Integer, nullable=True, comment="the year the funds are for"),
+    Column("funds_wan", Float, nullable=True, comment="年度工作经费，万元"),
+    Column("space_m2", Float, nullable=True, comment="办公和服务用房面积，平方米"),
+    Column("staff", Integer, nullable=True, comment="社区工作者人数"),
+    Column("access_tasks", Integer, nullable=True, comment="社区承担的准入事项数"),
+    Column("volunteer_model", String(20), nullable=True,
+           comment="志愿服务示范社区 geo.vocab.ModelLevel value; NULL: not a model community"),
+    Column("version", Integer, nullable=False, default=1, server_default="1", comment="optimistic-locking row version"),
+    comment="each community's working funds, space, staff and 准入 tasks (the community standards)",
+)
+
+RECORD_TABLES = {t.name: t for t in (party_orgs, volunteer_teams, consultation_days, community_resources)}
+"""Tables without geometry that belong to a community (scoped by street_code / community_code)."""
+
 
 accounts = Table(
     "accounts",

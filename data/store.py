@@ -142,6 +142,8 @@ def _scope_filter(table, scope: Scope):
         return cols.community_code == scope.community
     if table is schema.grids:
         return cols.code == scope.grid
+    if "grid_code" not in cols:  # a community's record (teams, consultation days, resources): the grid's community
+        return cols.community_code == scope.community
     return cols.grid_code == scope.grid
 
 
@@ -169,6 +171,25 @@ def read_layer(engine: Engine, name: str, scope: Scope = DISTRICT) -> gpd.GeoDat
     return _to_geoframe(_frame(keys, rows), table)
 
 
+@database_errors("读取数据")
+def read_table(engine: Engine, name: str, scope: Scope = DISTRICT) -> pd.DataFrame:
+    """All rows of record table ``name`` (``schema.RECORD_TABLES``: no geometry) inside ``scope``, ordered by key.
+
+    Dates come as datetime64; at grid scope, tables without a grid column give the grid's community's rows."""
+    if name not in schema.RECORD_TABLES:
+        raise GuloError(f"未知的数据表“{name}”，可选：{'、'.join(schema.RECORD_TABLES)}")
+    table = schema.RECORD_TABLES[name]
+    stmt = select(*table.c).order_by(*table.primary_key.columns)
+    where = _scope_filter(table, scope)
+    if where is not None:
+        stmt = stmt.where(where)
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        keys = list(result.keys())
+        rows = result.cursor.fetchall()
+    return _typed(_frame(keys, rows), table)
+
+
 def _frame(keys: list[str], rows: list[tuple]) -> pd.DataFrame:
     """The rows as a frame built column by column (row-wise construction costs 3× more at 300,000 rows)."""
     columns = list(zip(*rows)) if rows else [() for _ in keys]
@@ -179,6 +200,12 @@ def _to_geoframe(frame: pd.DataFrame, table) -> gpd.GeoDataFrame:
     """Driver values to the frame's types: WKB to shapely, dates (SQLite: ISO text) to datetimes, 0/1 to bool."""
     wkb = [bytes(v) if v is not None else None for v in frame.pop("geometry")]
     geometry = shapely.from_wkb(wkb) if wkb else []
+    frame = _typed(frame, table)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index), crs=CRS)
+
+
+def _typed(frame: pd.DataFrame, table) -> pd.DataFrame:
+    """Driver values to the frame's types: dates (SQLite: ISO text) to datetimes, 0/1 to bool."""
     for col in table.c:
         if col.name not in frame:
             continue
@@ -187,7 +214,7 @@ def _to_geoframe(frame: pd.DataFrame, table) -> gpd.GeoDataFrame:
             frame[col.name] = pd.to_datetime(frame[col.name]).astype("datetime64[s]")  # as from date objects
         elif kind is bool:
             frame[col.name] = frame[col.name].astype(bool)
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index), crs=CRS)
+    return frame
 
 
 @database_errors("检查示例数据")
@@ -255,9 +282,11 @@ def record_history(engine: Engine, table_name: str, code: str, summary, *, only:
 
 # ---------------------------------------------------------------- writing
 
-WRITE_ORDER = ("streets", "communities", "grids", "grid_workers", "compounds", "stations", "disputes")
-WRITE_TABLES = {**schema.GEO_TABLES, "grid_workers": schema.grid_workers}
-"""The tables ``write_frames`` fills: the layers, and the grid workers' periods (a plain DataFrame, no geometry)."""
+WRITE_ORDER = ("streets", "communities", "grids", "grid_workers", "compounds", "stations", "disputes",
+               *schema.RECORD_TABLES)
+WRITE_TABLES = {**schema.GEO_TABLES, "grid_workers": schema.grid_workers, **schema.RECORD_TABLES}
+"""The tables ``write_frames`` fills: the layers, the grid workers' periods and the record tables (plain
+DataFrames, no geometry)."""
 
 
 def _takes_default(column) -> bool:

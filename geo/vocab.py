@@ -189,3 +189,66 @@ class Role(Vocab):
 
 
 Role._title = "角色"
+
+
+# ---------------------------------------------------------------- 党建引领: party building and self-governance
+
+
+class PartyOrgLevel(Vocab):
+    """Where a party organisation sits in the three-level network (社区、网格、居民小区) and below it."""
+
+    COMMUNITY = ("community", "社区党组织", "#b71c1c")
+    GRID = ("grid", "网格党组织", "#d84315")
+    COMPOUND = ("compound", "小区党组织", "#ef6c00")
+    BUILDING = ("building", "楼栋党小组", "#f9a825")
+
+
+PartyOrgLevel._title = "组织层级"
+
+
+class PartyOrgKind(Vocab):
+    """The form of a party organisation."""
+
+    COMMITTEE = ("committee", "党委")
+    GENERAL_BRANCH = ("general_branch", "党总支")
+    BRANCH = ("branch", "党支部")
+    GROUP = ("group", "党小组")
+
+
+PartyOrgKind._title = "组织类型"
+
+
+class PartyOrgSetup(Vocab):
+    """Set up for one unit alone, or jointly for several neighbouring ones (联合设置)."""
+
+    SINGLE = ("single", "单独设置")
+    JOINT = ("joint", "联合设置")
+
+
+PartyOrgSetup._title = "设置方式"
+
+
+class VolunteerTeamKind(Vocab):
+    """What a volunteer team (志愿服务队) does."""
+
+    PARTY_VANGUARD = ("party_vanguard", "党员先锋", "#c62828")
+    ELDERLY = ("elderly", "为老服务", "#e53935")
+    CHILDREN = ("children", "关爱少儿", "#fdd835")
+    CIVILITY = ("civility", "文明宣传", "#8e24aa")
+    SAFETY = ("safety", "平安巡防", "#1e88e5")
+    ENVIRONMENT = ("environment", "环境卫生", "#43a047")
+    LEGAL = ("legal", "法律调解", "#6d4c41")
+    OTHER = ("other", "其他", "#78909c")
+
+
+VolunteerTeamKind._title = "队伍类型"
+
+
+class ModelLevel(Vocab):
+    """Level of a model (示范) title: a model volunteer station (示范驿站) or model volunteer community."""
+
+    PROVINCIAL = ("provincial", "省级示范", "#b71c1c")
+    MUNICIPAL = ("municipal", "市级示范", "#ef6c00")
+
+
+ModelLevel._title = "示范级别"
