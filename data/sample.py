@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data import sample_party
 from data.schema import GEO_TABLES
 from geo import tessellate as tess
 from geo.settings import Settings
@@ -55,7 +56,7 @@ STATUS_COUNTS = {
 }
 """How many compounds have each renovation status (246 and 321 are the published figures)."""
 
-_STREAMS = ("geometry", "grids", "people", "compounds", "stations", "disputes", "history")
+_STREAMS = ("geometry", "grids", "people", "compounds", "stations", "disputes", "history", "party")
 """One random stream per part; a new part is appended, so the parts before it stay byte-identical."""
 
 # Roads (and lanes) of each sub-district, used for compound names and addresses.
@@ -798,7 +799,9 @@ def build_sample(seed: int = DEFAULT_SEED, *, with_history: bool = False) -> dic
     Each value is a GeoDataFrame in EPSG:4326 with exactly the columns of the table of the same
     name in :mod:`data.schema` (geometry column ``geometry``). The same ``seed`` always gives
     byte-identical frames. ``with_history`` adds ``grid_workers``: a plain DataFrame of the grid workers'
-    periods (grid_code, worker, phone, started_on, ended_on; no id, the database numbers them).
+    periods (grid_code, worker, phone, started_on, ended_on; no id, the database numbers them), and the
+    party-building record tables of :mod:`data.sample_party` (party_orgs, volunteer_teams, consultation_days,
+    community_resources: plain DataFrames with their tables' columns).
     """
     rng = _streams(seed)
     frames = _geometry(load_divisions(), rng["geometry"])
@@ -808,8 +811,11 @@ def build_sample(seed: int = DEFAULT_SEED, *, with_history: bool = False) -> dic
     frames["disputes"] = _disputes(frames["grids"], frames["compounds"], rng["disputes"])
     frames["grids"], periods = _staffing(frames["grids"], rng["history"])
     frames["stations"] = _station_dates(frames["stations"], rng["history"])
+    frames["stations"]["model_level"] = sample_party.model_levels(frames["stations"], rng["party"])
     out = {name: _with_defaults(frames[name], name)[_columns(name)].reset_index(drop=True) for name in GEO_TABLES}
-    return {**out, "grid_workers": periods} if with_history else out
+    if not with_history:
+        return out
+    return {**out, "grid_workers": periods, **sample_party.party_records(out, AS_OF, rng["party"], _person_names)}
 
 
 def _with_defaults(frame: gpd.GeoDataFrame, table: str) -> gpd.GeoDataFrame:
