@@ -20,6 +20,7 @@ from dashboard.mapunits import clicked_unit, count_units, many_communities
 from dashboard.stats import scope_stats
 from dashboard.text import md_escape
 from geo.access import case_detail_note, may_see_case_details, strip_case_details
+from geo.party import PARTY_RATIOS
 from geo.rollup import RATIOS, open_on
 from geo.vocab import Level
 from layers.assets import copy_assets, streamlit_mode
@@ -34,13 +35,25 @@ OVERLAYS = ("grids", "compounds", "stations", "disputes")
 DEFAULT_ON = ("disputes",)
 DEFAULT_INDICATOR = "disputes_per_1000"
 MAP_HEIGHT = 640
+REDS = ("#fff5f0", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d")
+"""ColorBrewer Reds (light to dark), the 党建引领 indicators' colour."""
+PURPLES = ("#fcfbfd", "#efedf5", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3", "#54278f", "#3f007d")
 INDICATORS = {  # choropleth indicator -> (format, palette)
     "households_per_grid": ("{:.0f}", "Blues"),
     "vacancy_rate": ("{:.0%}", "YlOrRd"),
     "renovated_share": ("{:.0%}", "Greens"),
     "disputes_per_1000": ("{:.1f}", "YlOrRd"),
     "station_completeness": ("{:.0%}", "Greens"),
+    "org_coverage": ("{:.0%}", REDS),
+    "building_coverage": ("{:.0%}", REDS),
+    "members_per_100": ("{:.1f}", REDS),
+    "volunteers_per_1000": ("{:.1f}", "Greens"),
+    "assisted_share": ("{:.0%}", "Blues"),
+    "consultation_rate": ("{:.0%}", PURPLES),
+    "standards_share": ("{:.0%}", "Greens"),
 }
+INDICATOR_LABELS = {**RATIOS, **PARTY_RATIOS}
+"""Chinese name of every choropleth indicator."""
 UNIT_TABLE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
@@ -53,7 +66,7 @@ def serve_assets() -> None:
 def map_controls(ctx: PageContext) -> tuple[list[str], str, str]:
     """Sidebar: overlays, choropleth indicator and basemap; returns (layer keys, indicator, basemap)."""
     st.sidebar.subheader("地图")
-    indicator = st.sidebar.selectbox("着色指标", list(INDICATORS), format_func=RATIOS.get, key="indicator",
+    indicator = st.sidebar.selectbox("着色指标", list(INDICATORS), format_func=INDICATOR_LABELS.get, key="indicator",
                                      index=list(INDICATORS).index(DEFAULT_INDICATOR),
                                      help="下级单元按此指标分级着色（分位数分级）")
     keys = [k for k in OVERLAYS if st.sidebar.toggle(LAYERS[k].label, value=k in DEFAULT_ON, key=f"layer_{k}")]
@@ -109,7 +122,7 @@ def scope_map(ctx: PageContext, keys: tuple[str, ...], indicator: str, basemap: 
     fmt, palette = INDICATORS[indicator]
     add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of, case_details=details,
                overdue_days=ctx.settings.overdue_days, units=count_units(ctx), value_column="value",
-               value_label=RATIOS[indicator], value_format=fmt, palette=palette,
+               value_label=INDICATOR_LABELS[indicator], value_format=fmt, palette=palette,
                tolerance_m=view_tolerance_m(children.total_bounds))
     return m
 

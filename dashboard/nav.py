@@ -6,6 +6,7 @@ import streamlit as st
 PAGES = (  # url path, menu title
     ("overview", "总览"),
     ("situation", "态势图"),
+    ("party", "党建与自治"),
     ("renovation", "老旧小区改造"),
     ("coverage", "网格与服务覆盖"),
     ("disputes", "矛盾纠纷"),
@@ -16,9 +17,9 @@ PAGES = (  # url path, menu title
 
 def pages() -> dict[str, st.Page]:
     """url path -> st.Page; the first is the landing page."""
-    from dashboard.pages import cases, coverage, data_admin, disputes, overview, renovation, situation
+    from dashboard.pages import cases, coverage, data_admin, disputes, overview, party, renovation, situation
 
-    render = {"overview": overview.render, "situation": situation.render, "renovation": renovation.render,
+    render = {"overview": overview.render, "situation": situation.render, "party": party.render, "renovation": renovation.render,
               "coverage": coverage.render, "disputes": disputes.render, "cases": cases.render,
               "data": data_admin.render}
     return {path: st.Page(render[path], title=title, url_path=path, default=i == 0)

@@ -35,7 +35,7 @@ from reportlab.platypus import (
 )
 
 from data.export import to_xlsx
-from geo.briefing import THEME_BY_KEY, Briefing, kpi_frame, labelled
+from geo.briefing import QUIET_TEXT, THEME_BY_KEY, Briefing, kpi_frame, labelled, scorecard_table
 from geo.crs import metric_crs
 from geo.vocab import SAMPLE_NOTICE, DisputeCategory
 
@@ -118,6 +118,32 @@ def _kpi_table(b: Briefing) -> Table:
     t = _table(frame, [52 * mm, 42 * mm, 34 * mm, 46 * mm])
     t.setStyle(TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT"), ("FONT", (1, 1), (1, -1), _font(), 10)]))
     return t
+
+
+def _party_kpi_table(b: Briefing) -> Table:
+    """The 党建引领 figures two to a row: 指标, 本期, 指标, 本期."""
+    cells = [(k.label, k.text) for k in b.party_kpis]
+    cells += [("", "")] * (len(cells) % 2)
+    half = len(cells) // 2
+    frame = pd.DataFrame([(*cells[i], *cells[i + half]) for i in range(half)], columns=["指标", "本期", "指标 ", "本期 "])
+    t = _table(frame, [46 * mm, 41 * mm, 46 * mm, 41 * mm])
+    t.setStyle(TableStyle([("ALIGN", (1, 0), (1, -1), "RIGHT"), ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+                           ("FONT", (1, 1), (1, -1), _font(), 10), ("FONT", (3, 1), (3, -1), _font(), 10)]))
+    return t
+
+
+def _party_section(b: Briefing, s: dict) -> list:
+    """一、党建引领: its figures, the communities below a standard, the communities without consultation days."""
+    out = [Paragraph("一、党建引领", s["h"]), _party_kpi_table(b), Spacer(1, 2 * mm)]
+    below, quiet = b.below_standard(), b.quiet()
+    out.append(Paragraph(_esc(f"未达标社区（{len(below)} 个）"), s["body"]))
+    out.append(_table(below, [30 * mm, 40 * mm, WIDTH - 70 * mm], wrap=(2,)) if len(below)
+               else Paragraph("各社区工作经费、办公服务用房、一老一少一普站点均达标。", s["body"]))
+    if len(quiet):
+        out += [Paragraph(_esc(f"{QUIET_TEXT}的社区（{len(quiet)} 个）"), s["body"]), _table(quiet, [30 * mm, 40 * mm])]
+    else:
+        out.append(Paragraph(_esc(f"{QUIET_TEXT}的社区：无。"), s["body"]))
+    return out
 
 
 def _ranking_table(frame: pd.DataFrame) -> Table:
@@ -242,28 +268,31 @@ def _story(b: Briefing) -> list:
     ]
     if b.sample:
         story += [Paragraph(_esc(SAMPLE_NOTICE), s["note"]), Spacer(1, 3 * mm)]
-    story += [Paragraph("一、核心指标", s["h"]), _kpi_table(b)]
-    story += [CondPageBreak(MAP_SIZE[1] + 14 * mm), Paragraph(_esc(f"二、分布图 · {b.indicator_label}"), s["h"]),
+    if b.party_kpis:
+        story += _party_section(b, s)
+    story += [Paragraph("二、治理概况", s["h"]), _kpi_table(b)]
+    story += [CondPageBreak(MAP_SIZE[1] + 14 * mm), Paragraph(_esc(f"三、分布图 · {b.indicator_label}"), s["h"]),
               _map_drawing(b)]
     story += _alerts_section(b, s)
-    story += [PageBreak(), Paragraph("四、分主题排名", s["h"])]
+    story += [PageBreak(), Paragraph("五、分主题排名", s["h"])]
     for key, frame in b.rankings.items():
         title = Paragraph(_esc(THEME_BY_KEY[key].label), s["body"])
         story.append(KeepTogether([title, _ranking_table(frame), Spacer(1, 3 * mm)]))
-    story += [CondPageBreak(80 * mm), Paragraph("五、近12个月矛盾纠纷（按类别）", s["h"]), _monthly_chart(b.monthly)]
+    story += [CondPageBreak(80 * mm), Paragraph("六、近12个月矛盾纠纷（按类别）", s["h"]), _monthly_chart(b.monthly)]
     return story
 
 
 def _alerts_section(b: Briefing, s: dict) -> list:
-    head = Paragraph(f"三、预警事项（{len(b.alerts)} 条）", s["h"])
+    head = Paragraph(f"四、预警事项（{len(b.alerts)} 条）", s["h"])
     if b.alerts.empty:
         return [head, Paragraph("本期无越过预警阈值的事项。", s["body"])]
     return [head, _table(b.alert_table(), [26 * mm, 34 * mm, WIDTH - 60 * mm], wrap=(2,))]
 
 
 def briefing_pdf(b: Briefing) -> bytes:
-    """The briefing as an A4 PDF: title, KPI table, vector map with legend and labels, alerts, rankings,
-    monthly disputes chart; each page's footer names the data source and the time it was made."""
+    """The briefing as an A4 PDF: title, 党建引领 (figures, communities below a standard or without consultation
+    days), KPI table, vector map with legend and labels, alerts, rankings, monthly disputes chart; each page's
+    footer names the data source and the time it was made."""
     buffer = BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                             bottomMargin=18 * mm, title=b.title, author=b.source, subject=b.trail,
@@ -274,11 +303,13 @@ def briefing_pdf(b: Briefing) -> bytes:
 
 
 def briefing_xlsx(b: Briefing) -> bytes:
-    """The briefing's tables as a workbook: 说明, 核心指标, one sheet per theme ranking, 预警, 月度纠纷, 地图指标."""
+    """The briefing's tables as a workbook: 说明, 党建引领, 社区达标, 核心指标, one sheet per theme ranking, 预警,
+    月度纠纷, 地图指标."""
     about = pd.DataFrame({"项目": ["标题", "范围", "统计周期", "数据截至", "生成时间", "数据来源", "说明"],
                           "内容": [b.title, b.trail, f"{b.period.start} 至 {b.period.end}（{b.period_label}）",
                                  b.as_of, b.generated, b.source, SAMPLE_NOTICE if b.sample else ""]})
-    sheets = {"说明": about, "核心指标": kpi_frame(b.kpis)}
+    sheets = {"说明": about, "党建引领": kpi_frame(b.party_kpis), "社区达标": scorecard_table(b.card),
+              "核心指标": kpi_frame(b.kpis)}
     sheets.update({f"排名-{THEME_BY_KEY[key].label}": labelled(frame) for key, frame in b.rankings.items()})
     sheets["预警"] = b.alert_table()
     sheets["月度纠纷"] = b.monthly.reset_index()

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import geopandas as gpd
 import pandas as pd
 
+from geo.party import CONSULTATION_TARGET, PARTY_RATIOS, QUIET_MONTHS, STANDARD_LABELS, STANDARD_TEXT
 from geo.rollup import RATIOS, Period
 from geo.vocab import RenovationStatus, StationKind
 
@@ -32,9 +33,22 @@ COLUMN_LABELS = {
     "stations": "服务站点",
     "disputes": "受理纠纷",
     "overdue": "超期未结",
+    "covered_compounds": "已覆盖小区",
+    "party_orgs": "党组织",
+    "party_members": "党员",
+    "volunteer_teams": "志愿服务队",
+    "volunteers": "志愿者",
+    "assisted_grids": "有协管员网格",
+    "consultation_days": "恳谈日",
+    "standards_ok": "达标社区",
     **RATIOS,
+    **PARTY_RATIOS,
 }
-PERCENT_COLUMNS = frozenset({"vacancy_rate", "renovated_share", "success_rate", "station_completeness"})
+PERCENT_COLUMNS = frozenset({"vacancy_rate", "renovated_share", "success_rate", "station_completeness",
+                             "org_coverage", "building_coverage", "assisted_share", "consultation_rate",
+                             "issue_resolution", "standards_share"})
+DECIMAL_COLUMNS = frozenset({"disputes_per_1000", "members_per_100", "teams_per_1000", "volunteers_per_1000"})
+"""Shown with one decimal."""
 
 
 # ---------------------------------------------------------------- headline KPIs
@@ -73,7 +87,7 @@ class Kpi:
 
     @property
     def unit(self) -> str:
-        return {"complete_communities": "个社区", "year_done": "个小区"}.get(self.key, "")
+        return {"complete_communities": "个社区", "standards_ok": "个社区", "year_done": "个小区"}.get(self.key, "")
 
     @property
     def change(self) -> float | None:
@@ -135,6 +149,28 @@ def headline_kpis(total: pd.Series, previous: pd.Series, period_label: str, over
     ]
 
 
+def party_kpis(total: pd.Series) -> list[Kpi]:
+    """The 党建引领 figures of a scope (``total``: one row of ``with_ratios`` + ``geo.party.with_party_ratios``).
+    They do not move with the period: consultation days count the 12 months before the data's month."""
+    t = total
+    return [
+        Kpi("org_coverage", "小区党组织覆盖率", _num(t, "org_coverage"), kind="percent",
+            help="有小区党组织（单独或联合设置）的老旧小区占全部小区的比例"),
+        Kpi("building_coverage", "楼栋党小组覆盖率", _num(t, "building_coverage"), kind="percent",
+            help="建有楼栋党小组的楼栋占全部楼栋的比例（一楼多小组按一栋计）"),
+        Kpi("members_per_100", "每百户党员", _num(t, "members_per_100"), kind="decimal",
+            help="社区党组织党员人数 ÷ 户数 × 100"),
+        Kpi("volunteers_per_1000", "每千人志愿者", _num(t, "volunteers_per_1000"), kind="decimal",
+            help="志愿服务队队员人数 ÷ 常住人口 × 1000（网格一级不单列）"),
+        Kpi("assisted_share", "网格协管员配备率", _num(t, "assisted_share"), kind="percent",
+            help="至少有一名网格协管员的网格占全部网格的比例"),
+        Kpi("consultation_rate", "恳谈日开展率", _num(t, "consultation_rate"), kind="percent",
+            help="近12个完整月份开展居民恳谈日次数 ÷（社区数 × 12）"),
+        Kpi("standards_ok", "社区达标", _num(t, "standards_ok"), kind="fraction", of=_num(t, "communities"),
+            help="工作经费不少于 50 万元、办公服务用房不少于 500 ㎡、一老一少一普站点齐全的社区"),
+    ]
+
+
 def plan_kpi(total: pd.Series, year: int) -> Kpi:
     """Compounds of this year's renovation plan that are finished, out of all in the plan."""
     return Kpi("year_done", f"{year}年改造计划完工", _num(total, "year_done"), kind="fraction",
@@ -169,6 +205,9 @@ class Theme:
 
 
 THEMES = (
+    Theme("party", "党建引领", ("org_coverage", "members_per_100", "volunteers_per_1000", "consultation_rate",
+                                "standards_share"),
+          "org_coverage", True, "party", "org_coverage"),
     Theme("grids", "网格与力量", ("households", "grids", "households_per_grid", "vacancies", "vacancy_rate"),
           "vacancy_rate", False, "coverage", "vacancy_rate"),
     Theme("renovation", "老旧小区改造", ("compounds", "renovated", "renovated_share", "year_planned", "year_done"),
@@ -225,7 +264,7 @@ def cell_text(column: str, value) -> str:
         return f"{value:.1%}"
     if column == "households_per_grid":
         return f"{value:.0f}"
-    if column == "disputes_per_1000":
+    if column in DECIMAL_COLUMNS:
         return f"{value:.1f}"
     return f"{int(value):,}" if isinstance(value, int | float) and float(value).is_integer() else str(value)
 
@@ -261,16 +300,18 @@ def year_elapsed(day: date) -> float:
     return ((day - start).days + 1) / (end - start).days
 
 
-def find_alerts(table: pd.DataFrame, as_of: date, th: Thresholds = Thresholds()) -> pd.DataFrame:
+def find_alerts(table: pd.DataFrame, as_of: date, th: Thresholds = Thresholds(),
+                card: pd.DataFrame | None = None) -> pd.DataFrame:
     """The thresholds each unit of ``table`` crosses, one row per (theme, unit).
 
     Columns: theme (key of ``THEMES``), code, name, message (plain Chinese), page (where it is
     explained) and weight (how many cases/grids/compounds/communities, for ordering). Ordered by
-    theme, heaviest first; an empty frame when nothing crosses a threshold.
+    theme, heaviest first; an empty frame when nothing crosses a threshold. ``card``: the scope's
+    communities (``geo.party.scorecard``) for the 党建引领 alerts (``party_alerts``).
     """
     t = theme_columns(table)
     elapsed = year_elapsed(as_of)
-    rows = []
+    rows = party_alerts(t, card)
     for code, r in t.iterrows():
         rows += _unit_alerts(str(code), r, as_of.year, elapsed, th)
     out = pd.DataFrame(rows, columns=ALERT_COLUMNS)
@@ -296,6 +337,75 @@ def _unit_alerts(code: str, r: pd.Series, year: int, elapsed: float, th: Thresho
     return out
 
 
+_COUNT_WORDS = {1: "一", 2: "两", 3: "三"}
+QUIET_TEXT = f"已连续{_COUNT_WORDS.get(QUIET_MONTHS, QUIET_MONTHS)}个月未开展居民恳谈日"
+NAMED_COMMUNITIES = 3  # a sub-district's alert names this many communities, then "等"
+
+
+def party_alerts(table: pd.DataFrame, card: pd.DataFrame | None) -> list[tuple]:
+    """党建引领 alerts: communities below a standard, and quiet ones (no consultation day for QUIET_MONTHS months).
+
+    ``card`` is ``geo.party.scorecard`` of the scope's communities. When ``table``'s units are sub-districts,
+    each sub-district gets one line per kind naming its communities ("2 个社区未达标：大根社区（工作经费）"); otherwise
+    (communities, or the grids of one community) each community gets its own line with the figures."""
+    if card is None or card.empty:
+        return []
+    codes = set(map(str, table.index))
+    if codes & set(card["street_code"].astype(str)) and not codes & set(card.index.astype(str)):
+        return [row for street, part in card.groupby(card["street_code"].astype(str)) if street in codes
+                for row in _street_party(street, table.loc[street, "name"], part)]
+    return [row for code, r in card.iterrows() for row in _community_party(str(code), r)]
+
+
+def _community_party(code: str, r: pd.Series) -> list[tuple]:
+    out = []
+    if not r["all_ok"]:
+        out.append(("party", code, r["name"], f"{r['missed']}{STANDARD_TEXT[False]}（{r['reasons']}）", "party",
+                    len(r["missed"].split("、"))))
+    if r["quiet"]:
+        last = r["last_held_on"]
+        when = "无记录" if pd.isna(last) else f"最近一次：{pd.Timestamp(last):%Y-%m-%d}"
+        out.append(("party", code, r["name"], f"{QUIET_TEXT}（{when}）", "party", 1))
+    return out
+
+
+def _named(part: pd.DataFrame, detail: str | None = None) -> str:
+    names = [f"{n}（{d}）" if detail else n for n, d in zip(part["name"], part[detail] if detail else part["name"])]
+    more = "等" if len(names) > NAMED_COMMUNITIES else ""
+    return "、".join(names[:NAMED_COMMUNITIES]) + more
+
+
+def _street_party(code: str, name: str, part: pd.DataFrame) -> list[tuple]:
+    out = []
+    below = part[~part["all_ok"].astype(bool)]
+    if len(below):
+        out.append(("party", code, name, f"{len(below)} 个社区{STANDARD_TEXT[False]}：{_named(below, 'missed')}", "party",
+                    len(below)))
+    quiet = part[part["quiet"].astype(bool)]
+    if len(quiet):
+        out.append(("party", code, name, f"{len(quiet)} 个社区{QUIET_TEXT}：{_named(quiet)}", "party", len(quiet)))
+    return out
+
+
+def last_held_text(day) -> str:
+    """A community's last consultation day as shown: "2026-08-15", or "无记录"."""
+    return "无记录" if pd.isna(day) else f"{pd.Timestamp(day):%Y-%m-%d}"
+
+
+def scorecard_table(card: pd.DataFrame) -> pd.DataFrame:
+    """``geo.party.scorecard`` with Chinese headers and 达标 / 未达标 per standard (the workbook's 社区达标 sheet)."""
+    if card.empty:
+        return pd.DataFrame()
+    flags = {f"{label}": card[col].map(lambda ok: STANDARD_TEXT[bool(ok)]) for col, label in STANDARD_LABELS.items()}
+    return pd.DataFrame({
+        "社区编码": card.index, "社区": card["name"], "工作经费（万元）": card["funds_wan"],
+        "办公服务用房（㎡）": card["space_m2"], "社区工作者": card["staff"], "准入事项": card["access_tasks"], **flags,
+        "综合": card["all_ok"].map(lambda ok: STANDARD_TEXT[bool(ok)]),
+        f"恳谈日（近{CONSULTATION_TARGET}个月）": card["consultation_days"], "未开展月数": card["months_missed"],
+        "最近一次恳谈日": card["last_held_on"].map(last_held_text), "情况": card["reasons"],
+    }).reset_index(drop=True)
+
+
 # ---------------------------------------------------------------- the briefing
 
 
@@ -306,7 +416,8 @@ class Briefing:
     ``units`` are the child units (EPSG:4326) with ``code``, ``name``, ``value`` and ``fill`` (#rrggbb)
     for the map; ``legend`` the map's (class label, colour) pairs; ``rankings`` maps a theme key to its
     ``ranking`` (English column keys; ``labelled`` gives the Chinese headers); ``monthly`` is cases
-    per month by category; ``alerts`` comes from ``find_alerts``.
+    per month by category; ``alerts`` comes from ``find_alerts``; ``party_kpis`` are the 党建引领 figures
+    (``party_kpis``) and ``card`` the scope's communities' standards (``geo.party.scorecard``).
     """
 
     scope_code: str
@@ -325,10 +436,28 @@ class Briefing:
     sample: bool
     source: str
     generated: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    party_kpis: list[Kpi] = field(default_factory=list)
+    card: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def title(self) -> str:
         return f"{self.scope_name}社区治理简报"
+
+    def below_standard(self) -> pd.DataFrame:
+        """The scope's communities below a standard: 社区, 未达标项, 情况 (the figures)."""
+        if self.card.empty:
+            return pd.DataFrame(columns=["社区", "未达标项", "情况"])
+        low = self.card[~self.card["all_ok"].astype(bool)]
+        return pd.DataFrame({"社区": low["name"], "未达标项": low["missed"], "情况": low["reasons"]}) \
+            .reset_index(drop=True)
+
+    def quiet(self) -> pd.DataFrame:
+        """The scope's communities without a consultation day for QUIET_MONTHS months: 社区, 最近一次恳谈日."""
+        if self.card.empty:
+            return pd.DataFrame(columns=["社区", "最近一次恳谈日"])
+        quiet = self.card[self.card["quiet"].astype(bool)]
+        return pd.DataFrame({"社区": quiet["name"], "最近一次恳谈日": quiet["last_held_on"].map(last_held_text)}) \
+            .reset_index(drop=True)
 
     def alert_table(self) -> pd.DataFrame:
         """The alerts with Chinese headers: 主题, 单位, 情况."""

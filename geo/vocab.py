@@ -252,3 +252,37 @@ class ModelLevel(Vocab):
 
 
 ModelLevel._title = "示范级别"
+
+
+class PartyCoverage(Vocab):
+    """How a residential compound is reached by the party network (the 党建引领 map): a compound-level
+    organisation set up for it alone or jointly, with building party groups besides, or none."""
+
+    BUILDINGS = ("buildings", "另设" + PartyOrgLevel.BUILDING.label, "#8e0000")
+    SINGLE = ("single", PartyOrgSetup.SINGLE.label, "#e53935")
+    JOINT = ("joint", PartyOrgSetup.JOINT.label, "#fb8c00")
+    NONE = ("none", "未覆盖", "#90a4ae")
+
+
+PartyCoverage._title = "小区党组织覆盖"
+
+
+class GridAssistants(Vocab):
+    """How many grid assistants (网格协管员, mostly retired residents) a grid has, for the 党建引领 map."""
+
+    NONE = ("none", "无网格协管员", "#d32f2f")
+    ONE = ("one", "协管员 1 人", "#a5d6a7")
+    SEVERAL = ("several", "协管员 2 人及以上", "#2e7d32")
+
+
+GridAssistants._title = "网格协管员"
+
+
+class StandardState(Vocab):
+    """Whether a community meets one of its standards (工作经费, 办公服务用房, 一老一少一普, 恳谈日)."""
+
+    MET = ("met", "达标", "#2e7d32")
+    UNMET = ("unmet", "未达标", "#c62828")
+
+
+StandardState._title = "达标情况"

@@ -3,11 +3,13 @@
 Adding a layer: write a module with a ``SPEC = LayerSpec(...)`` and add one line below.
 Keys equal the table names of ``data.schema``, so ``frames`` can be keyed by table; "choropleth" and
 "gaps" are the exceptions: a unit table with an indicator column added (``layers.choropleth``), and
-the coverage gaps of ``geo.coverage.gap_areas`` (``layers.gaps``).
+the coverage gaps of ``geo.coverage.gap_areas`` (``layers.gaps``); so are the 党建引领 layers
+"party_grids", "party_compounds" and "party_stations" (``layers.party``: grids, compounds with their party
+coverage from ``geo.party_map.compound_coverage``, and stations).
 """
 from __future__ import annotations
 
-from layers import boundaries, choropleth, compounds, disputes, gaps, grids, stations
+from layers import boundaries, choropleth, compounds, disputes, gaps, grids, party, stations
 from layers.spec import OPTIONS, LayerSpec, check_options
 
 __all__ = ["LAYERS", "OPTIONS", "LayerSpec", "check_options", "get_layer"]
@@ -20,6 +22,9 @@ LAYERS: dict[str, LayerSpec] = {
         boundaries.STREETS,
         choropleth.SPEC,  # above the outlines: its polygons take the drill-down clicks
         gaps.SPEC,
+        party.GRIDS,  # 党建引领: grids by assistants, compounds by party coverage, party / volunteer sites
+        party.COMPOUNDS,
+        party.STATIONS,
         compounds.SPEC,
         stations.SPEC,
         disputes.SPEC,

@@ -126,3 +126,115 @@ def test_year_plan_and_elapsed():
     assert year_plan(compounds.iloc[:0], "street_code", 2026).empty
     assert year_elapsed(date(2026, 12, 31)) == 1.0
     assert year_elapsed(date(2024, 1, 1)) == pytest.approx(1 / 366)
+
+
+# ---------------------------------------------------------------- 党建引领
+
+
+def _card(as_of=date(2026, 11, 28)):
+    """The scorecard of the hand-built communities of tests.test_party_rollup (甲 meets every standard; 乙: funds
+    49.9 and two stations missing; 丙: funds not reported, last consultation day 2026-09-30)."""
+    from geo.party import scorecard
+    from tests import test_party_rollup as t
+
+    return scorecard(t._communities(), t._resources(), t._stations(), t._days(), as_of)
+
+
+def test_party_theme_comes_first_and_ranks_by_organisation_coverage():
+    from geo.briefing import THEMES
+
+    assert THEMES[0].key == "party" and THEMES[0].page == "party" and THEMES[0].indicator == "org_coverage"
+    t = unit_table().assign(org_coverage=[0.5, 0.9, float("nan")], members_per_100=[3.0, 4.25, 5.0],
+                            volunteers_per_1000=1.0, assisted_share=0.5, consultation_rate=1.0, standards_ok=1,
+                            standards_share=1.0)
+    shown = labelled(ranking(t, THEME_BY_KEY["party"]), as_text=True)
+    assert list(shown.columns) == ["排名", "名称", "小区党组织覆盖率", "每百户党员数", "每千人志愿者", "恳谈日开展率",
+                                   "社区达标率"]
+    assert shown["名称"].tolist() == ["乙社区", "甲社区", "丙社区"]
+    assert shown.iloc[0][["小区党组织覆盖率", "每百户党员数"]].tolist() == ["90.0%", "4.2"]
+
+
+@pytest.mark.parametrize("column, value, text", [
+    ("members_per_100", 4.25, "4.2"), ("volunteers_per_1000", 15.38, "15.4"), ("org_coverage", 0.9204, "92.0%"),
+    ("consultation_rate", 1.0, "100.0%"), ("standards_ok", 63, "63"), ("assisted_share", float("nan"), "—"),
+])
+def test_party_cells(column, value, text):
+    assert cell_text(column, value) == text
+
+
+def test_party_kpis_read_as_cards():
+    from geo.briefing import party_kpis
+
+    total = pd.Series({"org_coverage": 0.92, "members_per_100": 4.67, "volunteers_per_1000": float("nan"),
+                       "standards_ok": 63, "communities": 69, "consultation_rate": 0.988})
+    kpis = {k.label: k.text for k in party_kpis(total)}
+    assert kpis["小区党组织覆盖率"] == "92.0%" and kpis["每百户党员"] == "4.7" and kpis["每千人志愿者"] == "—"
+    assert kpis["社区达标"] == "63/69 个社区" and kpis["恳谈日开展率"] == "98.8%" and kpis["楼栋党小组覆盖率"] == "—"
+
+
+def test_party_alerts_per_community_name_the_standards_and_figures():
+    from tests import test_party_rollup as t
+
+    table = unit_table().set_axis([t.C1, t.C2, t.C3]).assign(name=["甲社区", "乙社区", "丙社区"])
+    alerts = find_alerts(table, date(2026, 11, 28), card=_card())
+    party = alerts[alerts["theme"] == "party"]
+    assert alerts["theme"].iloc[0] == "party" and set(party["page"]) == {"party"}
+    assert dict(zip(zip(party["code"], party["message"]), party["weight"])) == {
+        (t.C2, "工作经费、一老一少一普站点未达标（工作经费 49.9 万元，低于 50 万元；"
+               "一老一少一普站点缺少儿成长服务站、文化普及服务站）"): 2,
+        (t.C3, "工作经费未达标（工作经费未填报）"): 1,
+        (t.C3, "已连续两个月未开展居民恳谈日（最近一次：2026-09-30）"): 1,
+    }
+    assert party["code"].iloc[0] == t.C2  # the heaviest first
+
+
+def test_party_alerts_of_a_community_never_consulted_say_no_record():
+    from tests import test_party_rollup as t
+
+    alerts = find_alerts(unit_table().set_axis([t.C1, t.C2, t.C3]), date(2027, 3, 5), card=_card(date(2027, 3, 5)))
+    quiet = alerts[alerts["message"].str.contains("恳谈日")]
+    assert set(quiet["code"]) == {t.C1, t.C2, t.C3}  # nothing since 2026-11-01
+    card = _card().assign(last_held_on=pd.NaT, quiet=True)
+    alerts = find_alerts(unit_table().set_axis([t.C1, t.C2, t.C3]), date(2026, 11, 28), card=card)
+    assert "已连续两个月未开展居民恳谈日（无记录）" in set(alerts["message"])
+
+
+def test_party_alerts_per_sub_district_count_and_name_their_communities():
+    from tests import test_party_rollup as t
+
+    streets = unit_table().iloc[:2].set_axis(pd.Index([t.S1, t.S2], name="street_code"))
+    streets = streets.assign(name=["甲街道", "乙街道"])
+    alerts = find_alerts(streets, date(2026, 11, 28), card=_card())
+    party = alerts[alerts["theme"] == "party"]
+    assert sorted(zip(party["code"], party["message"], party["weight"])) == [
+        (t.S1, "1 个社区未达标：乙社区（工作经费、一老一少一普站点）", 1),
+        (t.S2, "1 个社区已连续两个月未开展居民恳谈日：丙社区", 1),
+        (t.S2, "1 个社区未达标：丙社区（工作经费）", 1),
+    ]
+    assert find_alerts(streets, date(2026, 11, 28), card=_card().iloc[:0]).query("theme == 'party'").empty
+
+
+def test_briefing_pdf_opens_with_the_party_section(filled_sample_db, monkeypatch, tmp_path):
+    """The 东街街道 PDF's first page (pdftotext): the section title, its figures, the community below a standard."""
+    import shutil
+    import subprocess
+
+    from data.briefing import briefing_pdf
+    from data.sample_party import FUNDS_GAPS
+    from tests.conftest import skip_or_fail
+    from tests.test_overview_page import DONGJIE, briefing_for
+
+    if not shutil.which("pdftotext"):
+        skip_or_fail("pdftotext (poppler-utils) is not installed", "REQUIRE_BROWSER")
+    b = briefing_for(filled_sample_db, monkeypatch, DONGJIE)
+    (tmp_path / "b.pdf").write_bytes(briefing_pdf(b))
+    first = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(tmp_path / "b.pdf"), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    lines = first.splitlines()
+    assert first.index("一、党建引领") < first.index("二、治理概况")
+    for k in b.party_kpis:  # label and value on one line of the two-column table
+        assert any(k.label in line and line.split(k.label, 1)[1].split()[0] == k.text.split()[0] for line in lines), k
+    gap = next(c for c in FUNDS_GAPS if c.startswith(DONGJIE[:9]))
+    row = next(line for line in lines if "大根社区" in line)
+    assert "工作经费" in row and f"{FUNDS_GAPS[gap]:.1f} 万元" in row
+    assert "未达标社区（1 个）" in first and "已连续两个月未开展居民恳谈日的社区：无" in first

@@ -15,6 +15,7 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
@@ -91,7 +92,19 @@ def hand_built_frames() -> dict[str, gpd.GeoDataFrame]:
     choropleth = communities.assign(value=[2.5, 7.0, np.nan])
     return {"streets": streets, "communities": communities, "grids": grids, "compounds": compounds,
             "stations": stations, "disputes": disputes(6), "choropleth": choropleth,
-            "gaps": communities.assign(geometry=communities.geometry.to_crs(32650).buffer(-100).to_crs(CRS))}
+            "gaps": communities.assign(geometry=communities.geometry.to_crs(32650).buffer(-100).to_crs(CRS)),
+            **party_frames(grids, compounds, stations)}
+
+
+def party_frames(grids, compounds, stations) -> dict[str, gpd.GeoDataFrame]:
+    """The 党建引领 layers' frames (layers.party): grids, compounds with their coverage, party / volunteer stations."""
+    covered = compounds.assign(party_cover=["single", "joint", "none"], party_org_names=["省府小区党支部", XSS, ""],
+                               party_buildings=[0, 2, 0])
+    sites = gpd.GeoDataFrame(
+        {"code": ["S3", "S4"], "name": ["军门党群服务中心", XSS], "kind": ["party", "volunteer"],
+         "street_code": [ST] * 2, "community_code": [C1, C2], "model_level": [None, "provincial"]},
+        geometry=[Point(119.297, 26.0845), Point(119.306, 26.0875)], crs=CRS)
+    return {"party_grids": grids, "party_compounds": covered, "party_stations": pd.concat([stations, sites])}
 
 
 def disputes(n: int, seed: int = 1) -> gpd.GeoDataFrame:

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.demo_accounts import DEMO_PASSWORDS as PASSWORDS
 from tests.demo_accounts import clear_forced_change
 
-PAGES = ("overview", "situation", "renovation", "coverage", "disputes", "cases", "data_admin")
+PAGES = ("overview", "situation", "party", "renovation", "coverage", "disputes", "cases", "data_admin")
 
 
 @pytest.fixture(scope="module")

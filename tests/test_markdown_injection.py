@@ -33,8 +33,9 @@ HOSTILE = {  # table -> the name given to one row of it
 HOSTILE_SCOPE = "[请点此重新登录](http://evil.example)"
 HOSTILE_DISPLAY = "<a href=http://evil.example/u>演示</a> ![u](http://evil.example/u.png)"
 HOSTILE_USER = "[用户](http://evil.example/v)"
-MODULES = {"overview": "overview", "situation": "situation", "renovation": "renovation", "coverage": "coverage",
-           "disputes": "disputes", "cases": "cases", "data": "data_admin"}  # url path of dashboard.nav.PAGES -> module
+MODULES = {"overview": "overview", "situation": "situation", "party": "party", "renovation": "renovation",
+           "coverage": "coverage", "disputes": "disputes", "cases": "cases",
+           "data": "data_admin"}  # url path of dashboard.nav.PAGES -> module
 ACCOUNT_SCOPED = {"cases"}
 """Pages that work in the logged-in account's scope, not the URL's: they show no breadcrumb of ``?scope=``."""
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}

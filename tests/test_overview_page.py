@@ -5,6 +5,8 @@ import io
 import re
 import shutil
 import subprocess
+from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -99,7 +101,7 @@ def test_drilling_down_ranks_the_communities_per_theme(filled_sample_db, monkeyp
     at = open_overview(filled_sample_db, monkeypatch, DONGJIE)
     assert at.title[0].value == "东街街道 · 总览"
     tables = [df.value for df in at.dataframe]
-    assert len(tables) == 4 and all(sorted(t["name"]) == sorted(DONGJIE_COMMUNITIES) for t in tables)
+    assert len(tables) == 5 and all(sorted(t["name"]) == sorted(DONGJIE_COMMUNITIES) for t in tables)
     reno = next(t for t in tables if "renovated_share" in t)
     assert reno["renovated_share"].is_monotonic_decreasing and reno["rank"].iloc[0] == 1
 
@@ -113,11 +115,12 @@ def test_briefing_pdf_for_dongjie_holds_name_kpis_and_map(filled_sample_db, monk
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     first = reader.pages[0].extract_text()
     assert "东街街道社区治理简报" in first
-    for label, value in page.items():  # every KPI of the page, with its value, on page 1
+    for label, value in page.items():  # every KPI of the page (党建引领 and the rest), with its value, on page 1
         assert label in first and value in first, (label, value)
+    map_page = next(p for p in reader.pages if "分布图" in p.extract_text())
     for name in DONGJIE_COMMUNITIES:  # the map's labels
-        assert name in first
-    content = reader.pages[0].get_contents().get_data().decode("latin-1")
+        assert name in map_page.extract_text()
+    content = map_page.get_contents().get_data().decode("latin-1")
     fills = {colour for _, colour in b.legend}
     drawn = {"#" + "".join(f"{round(float(c) * 255):02x}" for c in m.groups())
              for m in re.finditer(r"([\d.]+) ([\d.]+) ([\d.]+) rg", content)}
@@ -151,10 +154,11 @@ def test_workbook_figures_equal_the_page(filled_sample_db, monkeypatch):
     at = open_overview(filled_sample_db, monkeypatch, DONGJIE)
     page = {m.label: m.value for m in at.metric}
     wb = openpyxl.load_workbook(io.BytesIO(briefing_xlsx(briefing_for(filled_sample_db, monkeypatch, DONGJIE))))
-    assert wb.sheetnames == ["说明", "核心指标", "排名-网格与力量", "排名-老旧小区改造", "排名-服务覆盖",
-                             "排名-矛盾纠纷", "预警", "月度纠纷", "地图指标"]
+    assert wb.sheetnames == ["说明", "党建引领", "社区达标", "核心指标", "排名-党建引领", "排名-网格与力量",
+                             "排名-老旧小区改造", "排名-服务覆盖", "排名-矛盾纠纷", "预警", "月度纠纷", "地图指标"]
     rows = list(wb["核心指标"].iter_rows(min_row=2, values_only=True))
-    assert {r[0]: r[1] for r in rows} == page
+    party = list(wb["党建引领"].iter_rows(min_row=2, values_only=True))
+    assert {r[0]: r[1] for r in party + rows} == page
     households = next(r for r in rows if r[0] == "户数")
     assert households[2] == int(page["户数"].replace(",", ""))  # a number, not text
     page_reno = next(df.value for df in at.dataframe if "renovated_share" in df.value)
@@ -181,9 +185,9 @@ def test_big_screen_rotates_through_the_themes(monkeypatch):
     from geo.briefing import THEMES
 
     monkeypatch.setattr(st, "query_params", {})
-    seen = [bigscreen.current_theme(20, now=t).key for t in range(0, 80, 20)]
-    assert seen == [t.key for t in THEMES]
-    assert bigscreen.current_theme(20, now=85).key == THEMES[0].key
+    seen = [bigscreen.current_theme(20, now=t).key for t in range(0, 100, 20)]
+    assert seen == [t.key for t in THEMES] and seen[0] == "party"
+    assert bigscreen.current_theme(20, now=105).key == THEMES[0].key
 
 
 def test_big_screen_reloads_when_the_data_changed_after_the_refresh_interval(filled_sample_db, monkeypatch):
@@ -210,3 +214,115 @@ def test_big_screen_reloads_when_the_data_changed_after_the_refresh_interval(fil
     state["bs_checked"] = 0.0
     bigscreen._reload_if_changed(ctx, refresh=60)
     assert reloads == ["app"]
+
+
+# ---------------------------------------------------------------- 党建引领
+
+JUNMEN = "350102004001"
+PARTY_LABELS = ["小区党组织覆盖率", "楼栋党小组覆盖率", "每百户党员", "每千人志愿者", "网格协管员配备率", "恳谈日开展率",
+                "社区达标"]
+
+
+def _party_figures(url: str, community: str | None = None) -> dict[str, str]:
+    """The 党建引领 cards as the page should show them, counted with plain SQL (not through geo.party)."""
+    def where(col: str, first: bool = True) -> str:
+        return f"{'WHERE' if first else 'AND'} {col} = :c" if community else ""
+
+    with create_engine(url).connect() as conn:
+        def q(sql: str):
+            return conn.execute(text(sql), {"c": community}).all()
+        as_of = date.fromisoformat(str(q("SELECT max(reported_on) FROM disputes")[0][0])[:10])
+        start, end = date(as_of.year - 1, as_of.month, 1), date(as_of.year, as_of.month, 1) - timedelta(days=1)
+        buildings = {c: b or 0 for c, b in q(f"SELECT code, buildings FROM compounds {where('community_code')}")}
+        listed = [codes for (codes,) in q("SELECT compound_codes FROM party_orgs WHERE level = 'compound'")]
+        covered = {c for codes in listed for c in codes.split(",")} & set(buildings)
+        pairs = set(q("SELECT compound_codes, building FROM party_orgs WHERE level = 'building'"))
+        per = Counter(c for c, _ in pairs if c in buildings)
+        households, people, grids, assisted = q(f"SELECT sum(households), sum(population), count(*), "
+                                                f"sum(assistants >= 1) FROM grids {where('community_code')}")[0]
+        members = q(f"SELECT sum(members) FROM party_orgs WHERE level = 'community' {where('community_code', False)}")
+        volunteers = q(f"SELECT sum(members) FROM volunteer_teams {where('community_code')}")[0][0]
+        days = q(f"SELECT count(*) FROM consultation_days WHERE held_on BETWEEN '{start}' AND '{end}' "
+                 f"{where('community_code', False)}")[0][0]
+        codes = [c for (c,) in q(f"SELECT code FROM communities {where('code')}")]
+        res = {c: (f, s) for c, f, s in q("SELECT community_code, funds_wan, space_m2 FROM community_resources")}
+        kinds = Counter(c for c, _ in q("SELECT DISTINCT community_code, kind FROM stations WHERE closed_on IS NULL "
+                                        "AND kind IN ('elderly_home', 'children', 'culture')"))
+    ok = sum(1 for c in codes if c in res and (res[c][0] or 0) >= 50 and (res[c][1] or 0) >= 500 and kinds[c] == 3)
+    return {
+        "小区党组织覆盖率": f"{len(covered) / len(buildings):.1%}",
+        "楼栋党小组覆盖率": f"{sum(min(n, buildings[c]) for c, n in per.items()) / sum(buildings.values()):.1%}",
+        "每百户党员": f"{members[0][0] * 100 / households:.1f}",
+        "每千人志愿者": f"{volunteers * 1000 / people:.1f}",
+        "网格协管员配备率": f"{assisted / grids:.1%}",
+        "恳谈日开展率": f"{days / (12 * len(codes)):.1%}",
+        "社区达标": f"{ok}/{len(codes)} 个社区",
+    }
+
+
+@pytest.mark.parametrize("scope, community", [("", None), (JUNMEN, JUNMEN)], ids=["district", "junmen"])
+def test_party_cards_come_first_and_match_sql(filled_sample_db, monkeypatch, scope, community):
+    at = open_overview(filled_sample_db, monkeypatch, scope)
+    labels = [m.label for m in at.metric]
+    assert labels[:len(PARTY_LABELS)] == PARTY_LABELS  # before the headline figures
+    shown = {m.label: m.value for m in at.metric}
+    assert {k: shown[k] for k in PARTY_LABELS} == _party_figures(filled_sample_db, community)
+    if scope == "":
+        assert at.tabs[0].label == "党建引领"  # the first ranking tab
+
+
+def _party_links(at) -> list:
+    """The alert links to the 党建与自治 page ("unit：message"; not the ranking's "查看…详情" link)."""
+    return [p.proto for p in at.get("page_link") if p.proto.page == "party" and "：" in p.proto.label]
+
+
+def test_party_alerts_name_the_seeded_gaps_per_sub_district(filled_sample_db, monkeypatch):
+    from data.sample_party import FUNDS_GAPS, QUIET_COMMUNITIES, SPACE_GAPS, SPACE_UNREPORTED
+
+    at = open_overview(filled_sample_db, monkeypatch)
+    with create_engine(filled_sample_db).connect() as conn:
+        names = dict(conn.execute(text("SELECT code, name FROM communities")).all())
+    below = Counter(c[:9] + "000" for c in {*FUNDS_GAPS, *SPACE_GAPS, *SPACE_UNREPORTED})
+    quiet = Counter(c[:9] + "000" for c in QUIET_COMMUNITIES)
+    alerts = briefing_for(filled_sample_db, monkeypatch, "").alerts
+    party = alerts[alerts["theme"] == "party"]
+    assert alerts["theme"].iloc[0] == "party" and set(party["page"]) == {"party"}
+    got_below = {a.code: f"{a.name}：{a.message}" for a in party.itertuples() if "未达标" in a.message}
+    got_quiet = {a.code: f"{a.name}：{a.message}" for a in party.itertuples() if "恳谈日" in a.message}
+    shown = _party_links(at)  # the panel shows the first ones, each linking to its sub-district
+    every = {(code, label) for found in (got_below, got_quiet) for code, label in found.items()}
+    assert shown and all((re.search(r"scope=(\d+)", p.query_string).group(1), p.label) in every for p in shown)
+    assert set(got_below) == set(below) and set(got_quiet) == set(quiet)
+    for street, n in below.items():
+        assert f"{n} 个社区未达标" in got_below[street]
+    for code in {*FUNDS_GAPS, *SPACE_GAPS, *SPACE_UNREPORTED}:
+        assert names[code] in got_below[code[:9] + "000"]
+    for code in QUIET_COMMUNITIES:
+        assert f"1 个社区已连续两个月未开展居民恳谈日：{names[code]}" in got_quiet[code[:9] + "000"]
+
+
+def test_party_alerts_give_the_figures_in_a_sub_district_and_a_quiet_community(filled_sample_db, monkeypatch):
+    from data.sample_party import FUNDS_GAPS, QUIET_COMMUNITIES
+
+    gap = next(c for c in FUNDS_GAPS if c.startswith(DONGJIE[:9]))
+    labels = [p.label for p in _party_links(open_overview(filled_sample_db, monkeypatch, DONGJIE))]
+    expected = f"大根社区：工作经费未达标（工作经费 {FUNDS_GAPS[gap]:.1f} 万元，低于 50 万元）"
+    assert [x for x in labels if "未达标" in x] == [expected]
+    quiet = QUIET_COMMUNITIES[0]
+    with create_engine(filled_sample_db).connect() as conn:
+        last = conn.execute(text("SELECT max(held_on) FROM consultation_days WHERE community_code = :c"),
+                            {"c": quiet}).scalar()
+    labels = [p.label for p in _party_links(open_overview(filled_sample_db, monkeypatch, quiet))]
+    assert any(x.endswith(f"已连续两个月未开展居民恳谈日（最近一次：{str(last)[:10]}）") for x in labels), labels
+    assert not _party_links(open_overview(filled_sample_db, monkeypatch, JUNMEN))  # the showcase meets everything
+
+
+def test_big_screen_opens_with_the_party_theme_and_its_figures(filled_sample_db, monkeypatch):
+    at = open_overview(filled_sample_db, monkeypatch, "", screen="big", theme="party")
+    tiles = [h.proto.body for h in at.get("html") if 'class="bs-tiles"' in h.proto.body]
+    assert len(tiles) == 1
+    values = dict(re.findall(r'<div class="l">([^<]+)</div><div class="v">([^<]+)</div>', tiles[0]))
+    expected = _party_figures(filled_sample_db)
+    assert values == {k: expected[k] for k in values} and "小区党组织覆盖率" in values and "户数" not in values
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert 'class="on">● 党建引领' in html and html.index("● 党建引领") < html.index("● 网格与力量")

@@ -3,7 +3,8 @@ rotating through the themes.
 
 Reached with ``?screen=big`` (plus ``scope``). ``rotate`` sets the seconds per theme (default 20),
 ``refresh`` how often (seconds, default 300) the data version is checked and the screen reloaded when
-the data changed, ``theme`` pins one theme (grids / renovation / coverage / disputes).
+the data changed, ``theme`` pins one theme (party / grids / renovation / coverage / disputes). The 党建引领
+theme comes first and shows its own figures in the tiles.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ ROTATE = ("rotate", 20, 5, 600)  # query parameter, default, min, max (seconds)
 REFRESH = ("refresh", 300, 30, 86_400)
 TILE_KEYS = ("households", "grids", "vacancies", "renovated_share", "year_done", "disputes", "success_rate",
              "overdue")
+PARTY = "party"  # the theme whose tiles are its own figures
 MAP_HEIGHT = 860
 STYLE = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
@@ -95,9 +97,14 @@ def _header(ctx: PageContext, b: Briefing, theme: Theme) -> None:
             f'刷新于 {datetime.now():%H:%M:%S}</div></div><div class="bs-dots">{dots}</div></div>')
 
 
-def _tiles(b: Briefing) -> None:
-    by_key = {k.key: k for k in b.kpis}
-    st.html('<div class="bs-tiles">' + "".join(_tile(by_key[key]) for key in TILE_KEYS if key in by_key) + "</div>")
+def _tiles(b: Briefing, theme: Theme) -> None:
+    """The headline figures; on the 党建引领 theme its own (at most as many tiles as the others)."""
+    if theme.key == PARTY and b.party_kpis:
+        kpis = b.party_kpis[:len(TILE_KEYS)]
+    else:
+        by_key = {k.key: k for k in b.kpis}
+        kpis = [by_key[key] for key in TILE_KEYS if key in by_key]
+    st.html('<div class="bs-tiles">' + "".join(_tile(k) for k in kpis) + "</div>")
 
 
 def _map(ctx: PageContext, theme: Theme) -> None:
@@ -145,7 +152,7 @@ def render(ctx: PageContext) -> None:
         _header(ctx, b, theme)
         left, middle, right = st.columns([3.4, 5.2, 3.4], gap="medium")
         with left:
-            _tiles(b)
+            _tiles(b, theme)
         with middle:
             _map(ctx, theme)
         with right:

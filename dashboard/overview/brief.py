@@ -7,11 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.context import PERIODS, PageContext
-from dashboard.mapview import INDICATORS, children_frame
+from dashboard.mapview import INDICATOR_LABELS, INDICATORS, children_frame
 from dashboard.stats import scope_stats
-from geo.briefing import THEMES, Briefing, find_alerts, headline_kpis, plan_kpi, ranking, year_plan
+from geo.briefing import THEMES, Briefing, find_alerts, headline_kpis, party_kpis, plan_kpi, ranking, year_plan
 from geo.hierarchy import child_key
-from geo.rollup import RATIOS
 from geo.vocab import DISTRICT_NAME
 from layers.choropleth import unit_fills
 
@@ -51,14 +50,15 @@ def make_briefing(ctx: PageContext, indicator: str, sample: bool) -> Briefing:
     units = unit_table(ctx)
     fmt, palette = INDICATORS[indicator]
     frame = children_frame(ctx, indicator)
-    fills, legend = unit_fills(frame, value_label=RATIOS[indicator], value_format=fmt, palette=palette)
+    fills, legend = unit_fills(frame, value_label=INDICATOR_LABELS[indicator], value_format=fmt, palette=palette)
     trail = " › ".join(name for _, name in ctx.units.trail(ctx.scope))
     return Briefing(
         scope_code=ctx.scope.code, scope_name=ctx.units.name(ctx.scope), trail=trail, as_of=ctx.as_of,
         period=ctx.period, period_label=label, kpis=kpis,
         units=frame[["code", "name", "value", "geometry"]].assign(fill=fills),
-        indicator_label=RATIOS[indicator], legend=legend,
+        indicator_label=INDICATOR_LABELS[indicator], legend=legend,
         rankings={t.key: ranking(units, t) for t in THEMES} if child_key(ctx.scope) else {},
-        monthly=stats.monthly, alerts=find_alerts(units, ctx.as_of), sample=sample, source=SOURCE,
+        monthly=stats.monthly, alerts=find_alerts(units, ctx.as_of, card=stats.card), sample=sample, source=SOURCE,
         generated=datetime(ctx.as_of.year, ctx.as_of.month, ctx.as_of.day),
+        party_kpis=party_kpis(stats.total), card=stats.card,
     )

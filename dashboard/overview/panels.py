@@ -8,14 +8,25 @@ import streamlit as st
 
 from dashboard.charts import stacked_bars
 from dashboard.context import PageContext
+from dashboard.kpi import kpi_cards
 from dashboard.nav import pages
 from dashboard.text import md_escape
 from data.briefing import briefing_pdf, briefing_xlsx
-from geo.briefing import COLUMN_LABELS, PERCENT_COLUMNS, THEME_BY_KEY, THEMES, Briefing
+from geo.briefing import COLUMN_LABELS, DECIMAL_COLUMNS, PERCENT_COLUMNS, THEME_BY_KEY, THEMES, Briefing
 from geo.vocab import DisputeCategory
 
 ALERTS_SHOWN = 6  # per theme, before "more"
-FORMATS = {"households_per_grid": "%.0f", "disputes_per_1000": "%.1f", **{c: "percent" for c in PERCENT_COLUMNS}}
+FORMATS = {"households_per_grid": "%.0f", **{c: "%.1f" for c in DECIMAL_COLUMNS},
+           **{c: "percent" for c in PERCENT_COLUMNS}}
+PARTY_PER_ROW = 4  # 7 to a row cuts the labels at 1366 px
+
+
+def party_cards(b: Briefing) -> None:
+    """The 党建引领 figures first, as the district's governance model puts party building first."""
+    if not b.party_kpis:
+        return
+    st.markdown("**党建引领**（恳谈日按数据截至月之前的12个完整月份统计）")
+    kpi_cards(b.party_kpis, per_row=PARTY_PER_ROW)
 
 
 def _link(ctx: PageContext, page: str, label: str, code: str) -> None:

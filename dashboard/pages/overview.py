@@ -7,13 +7,12 @@ import streamlit as st
 
 from dashboard.context import setup_page
 from dashboard.kpi import kpi_cards
-from dashboard.mapview import INDICATORS, show_map
+from dashboard.mapview import INDICATOR_LABELS, INDICATORS, show_map
 from dashboard.overview import bigscreen
 from dashboard.overview.brief import make_briefing
-from dashboard.overview.panels import alerts_panel, documents, rankings_panel, trend
+from dashboard.overview.panels import alerts_panel, documents, party_cards, rankings_panel, trend
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
 from dashboard.text import md_escape
-from geo.rollup import RATIOS
 
 DEFAULT_INDICATOR = "renovated_share"
 COMPACT_METRICS = "<style>[data-testid='stMetricValue'] { font-size: 1.8rem; }</style>"  # six cards to a row
@@ -23,7 +22,7 @@ def _indicator() -> str:
     st.sidebar.subheader("地图")
     options = list(INDICATORS)
     return st.sidebar.selectbox("着色指标", options, index=options.index(DEFAULT_INDICATOR), key="ov_indicator",
-                                format_func=RATIOS.get, help="下级单元按此指标分级着色（分位数分级）")
+                                format_func=INDICATOR_LABELS.get, help="下级单元按此指标分级着色（分位数分级）")
 
 
 def render() -> None:
@@ -42,6 +41,8 @@ def render() -> None:
                "变化量与前一等长周期比较 · 点击地图上的单元可逐级下钻")
     documents(b)
     st.html(COMPACT_METRICS)
+    party_cards(b)
+    st.markdown("**治理概况**")
     kpi_cards(b.kpis, per_row=6)
     map_col, alert_col = st.columns([3, 2], gap="medium")
     with map_col:
