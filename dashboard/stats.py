@@ -45,7 +45,8 @@ def _table(ctx: PageContext, scope: Scope, key: str, period: Period) -> pd.DataF
     grids, compounds, stations, disputes = (ctx.layer(n, scope) for n in RECORDS)
     table = indicators(grids, compounds, stations, disputes, key=key, period=period,
                        overdue_days=ctx.settings.overdue_days)
-    complete = station_completeness(stations, ctx.layer("communities", scope), key, grids=grids)
+    # 一老一少一普 is a community's: a grid is judged on its community's stations, not on those inside the grid
+    complete = station_completeness(_community_stations(ctx, scope), ctx.layer("communities", scope), key, grids=grids)
     return table.join(complete, how="left").fillna(0).astype(int)
 
 

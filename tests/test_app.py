@@ -175,3 +175,22 @@ def test_a_click_on_a_map_polygon_drills_down(sample_db, monkeypatch):
         assert not at.exception
         assert at.query_params["scope"] == expected
     assert metrics(at)["户数"] == community_figures(sample_db, JUNMEN)["户数"]
+
+
+def test_a_grid_is_judged_on_its_communitys_stations(app, sample_db, monkeypatch):
+    """一老一少一普 belongs to the community: a grid with none of the three stations inside it still shows its
+    community complete (the grid's own stations alone would give 0/1)."""
+    with create_engine(sample_db).connect() as conn:
+        grid = conn.execute(text(
+            "SELECT g.code FROM grids g WHERE NOT EXISTS (SELECT 1 FROM stations s WHERE s.grid_code = g.code "
+            "AND s.kind IN ('elderly_home','children','culture')) ORDER BY g.code LIMIT 1")).scalar()
+        kinds = conn.execute(text(
+            "SELECT count(DISTINCT kind) FROM stations WHERE community_code = :c "
+            "AND kind IN ('elderly_home','children','culture') AND closed_on IS NULL"), {"c": grid[:12]}).scalar()
+    assert kinds == 3
+    monkeypatch.setenv("DATABASE_URL", sample_db)
+    at = AppTest.from_function(_situation_page, default_timeout=120)
+    at.query_params["scope"] = grid
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert metrics(at)["一老一少一普完备"] == "1/1 个社区"
