@@ -14,6 +14,7 @@ from dashboard.mapview import INDICATORS, OUTLINE, STATIC_PREFIX, children_frame
 from geo.party import PARTY_RATIOS
 from geo.party_map import compound_coverage
 from geo.scope import DISTRICT
+from geo.vocab import Level
 from layers.assets import streamlit_mode
 from layers.common import view_tolerance_m
 from layers.mapbuild import add_layers, build_map
@@ -43,9 +44,10 @@ def indicator_selector() -> str | None:
 def party_frames(ctx: PageContext) -> dict[str, gpd.GeoDataFrame]:
     """The party layers' frames inside the scope (organisations of the whole district: joint ones cross
     communities) and the scope's outline."""
-    frames = {"party_grids": ctx.layer("grids"),
-              "party_compounds": compound_coverage(ctx.layer("compounds"), ctx.table("party_orgs", DISTRICT)),
+    frames = {"party_compounds": compound_coverage(ctx.layer("compounds"), ctx.table("party_orgs", DISTRICT)),
               "party_stations": ctx.layer("stations")}
+    if ctx.scope.level is not Level.DISTRICT:  # the district view leaves them to the 协管员配备率 colouring
+        frames = {"party_grids": ctx.layer("grids"), **frames}
     if not many_communities(ctx):
         frames[OUTLINE[ctx.scope.level]] = ctx.layer(OUTLINE[ctx.scope.level])
     return frames
