@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from data.exchange import EXPORT_CRS, EXPORT_FORMATS, export_filename, export_layer, template_xlsx
+from data.exchange import EXPORT_CRS, EXPORT_FORMATS, export_filename, export_layer, formats_of, template_xlsx
 from data.ingest import commit_import, preview_import, read_source
 from data.store import engine_for, migrate
 from geo.access import system_operator
@@ -66,7 +66,8 @@ def _register_export(subparsers) -> None:
     p = subparsers.add_parser("export", help="导出某图层（可限定范围）")
     p.add_argument("layer", choices=LAYERS)
     p.add_argument("--scope", default="", help="街道、社区（12位）或网格（15位）代码；默认全区")
-    p.add_argument("--format", default="geojson", choices=tuple(EXPORT_FORMATS))
+    p.add_argument("--format", default=None, choices=tuple(EXPORT_FORMATS),
+                   help="默认 geojson；党组织、志愿服务队等无地图位置的数据默认 xlsx（只能 xlsx 或 csv）")
     p.add_argument("--crs", default="wgs84", choices=EXPORT_CRS)
     p.add_argument("-o", "--output", help="输出文件（默认按图层、范围、坐标系命名）")
     p.add_argument("--who", default="命令行", help="操作人（导出矛盾纠纷案件明细时记入审计日志）")
@@ -131,8 +132,9 @@ def run_export(args: argparse.Namespace) -> int:
     """Export as the system operator ``--who``: every layer, case details included (audited)."""
     engine = open_engine(args)
     scope = Scope(args.scope)
-    data = export_layer(engine, args.layer, scope, args.format, args.crs, account=system_operator(args.who))
-    out = Path(args.output or export_filename(args.layer, scope, args.format, args.crs))
+    fmt = args.format or formats_of(args.layer)[0]
+    data = export_layer(engine, args.layer, scope, fmt, args.crs, account=system_operator(args.who))
+    out = Path(args.output or export_filename(args.layer, scope, fmt, args.crs))
     out.write_bytes(data)
     print(f"已导出到 {out}（{len(data):,} 字节）")
     return 0

@@ -5,6 +5,10 @@ exported file imports again without any mapping. CSV and XLSX text cells that a 
 take for a formula are neutralised (``data.export.safe_text``); CSV is UTF-8 with BOM so Excel
 opens it in Chinese. GCJ-02 output is for Amap-based tools only: never import it back as WGS84.
 
+The record layers (party organisations, volunteer teams, consultation days, community resources: no geometry)
+export as CSV or XLSX only, with the names beside the codes (所属社区名称, 所属街道名称, 覆盖小区名称); those
+name columns are not fields, so a re-import reads the codes and ignores them.
+
 The disputes layer carries case details (address, summary): it is exported only to an account that may
 see the scope's case details (``geo.access.may_see_case_details``, checked against the account as stored
 now), and every such export — the layer here or the 矛盾纠纷 page's case list (``case_workbook``) — writes
@@ -18,16 +22,25 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from data import schema
 from data.accounts import verify
 from data.export import safe_text, to_xlsx
-from data.store import audit, read_layer
+from data.store import audit, read_layer, read_table
 from geo.access import Account, require_case_details
 from geo.crs import to_gcj02
 from geo.errors import GuloError
 from geo.ingest_crs import GCJ02, WGS84
-from geo.ingest_fields import LAYER_LABELS, check_layer, display_frame, template_columns
+from geo.ingest_fields import (
+    LAYER_FIELDS,
+    LAYER_LABELS,
+    check_layer,
+    display_frame,
+    display_records,
+    has_geometry,
+    template_columns,
+)
 from geo.scope import DISTRICT, Scope
 from geo.vocab import DISTRICT_CODE
 
@@ -39,11 +52,23 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
 }
 """Format key -> (file suffix, MIME type) for st.download_button."""
 EXPORT_CRS = (WGS84, GCJ02)
+RECORD_FORMATS = ("xlsx", "csv")
+"""The formats of a layer without geometry."""
+NAME_COLUMNS = {"community_code": ("所属社区名称", "communities"), "street_code": ("所属街道名称", "streets"),
+                "compound_codes": ("覆盖小区名称", "compounds")}
+"""Code field -> (the column of names put beside it in a record layer's export, the table the names come from)."""
 CASE_LAYER = "disputes"
 """The layer whose rows are cases with personal details: exported only within the account's scope, audited."""
 
 
-def _check(fmt: str, crs: str) -> None:
+def formats_of(layer: str) -> tuple[str, ...]:
+    """The export formats of ``layer``: every format, or only xlsx and csv for a layer without geometry."""
+    return tuple(EXPORT_FORMATS) if has_geometry(check_layer(layer)) else RECORD_FORMATS
+
+
+def _check(fmt: str, crs: str, layer: str | None = None) -> None:
+    if layer is not None and fmt in EXPORT_FORMATS and fmt not in formats_of(layer):
+        raise GuloError(f"{LAYER_LABELS[layer]}没有地图位置，只能导出为 {'、'.join(formats_of(layer))}，不能导出为“{fmt}”")
     if fmt not in EXPORT_FORMATS:
         raise GuloError(f"不支持的导出格式“{fmt}”，可选：{'、'.join(EXPORT_FORMATS)}")
     if crs not in EXPORT_CRS:
@@ -51,9 +76,11 @@ def _check(fmt: str, crs: str) -> None:
 
 
 def export_filename(layer: str, scope: Scope = DISTRICT, fmt: str = "geojson", crs: str = WGS84) -> str:
-    """A file name such as ``老旧小区_350102004000_gcj02.gpkg`` (district scope: ``鼓楼区``)."""
+    """A file name such as ``老旧小区_350102004000_gcj02.gpkg`` (district scope: ``鼓楼区``; a layer without
+    geometry names no coordinate system: ``党组织_鼓楼区.xlsx``)."""
     where = scope.code or "鼓楼区"
-    return f"{LAYER_LABELS[check_layer(layer)]}_{where}_{crs}{EXPORT_FORMATS[fmt][0]}"
+    system = f"_{crs}" if has_geometry(check_layer(layer)) else ""
+    return f"{LAYER_LABELS[layer]}_{where}{system}{EXPORT_FORMATS[fmt][0]}"
 
 
 def export_frame(engine: Engine, layer: str, scope: Scope = DISTRICT, crs: str = WGS84) -> gpd.GeoDataFrame:
@@ -63,6 +90,32 @@ def export_frame(engine: Engine, layer: str, scope: Scope = DISTRICT, crs: str =
     if crs == GCJ02:
         gdf = to_gcj02(gdf, LAYER_LABELS[layer])
     return display_frame(gdf, layer)
+
+
+def record_frame(engine: Engine, layer: str, scope: Scope = DISTRICT) -> pd.DataFrame:
+    """The rows of record layer ``layer`` in ``scope`` as the office sees them (``display_records``: Chinese headers
+    and labels), whole numbers as integers, and the names of its community, street and compounds beside the codes."""
+    stored = read_table(engine, layer, scope)
+    out = display_records(stored, layer)
+    for spec in LAYER_FIELDS[layer]:
+        if spec.kind == "int" and spec.label in out:
+            out[spec.label] = out[spec.label].map(lambda v: None if pd.isna(v) else int(v)).astype(object)
+    for field, (label, table) in NAME_COLUMNS.items():
+        spec = next((s for s in LAYER_FIELDS[layer] if s.name == field), None)
+        if spec is None or field not in stored:
+            continue
+        names = _names(engine, table)
+        shown = stored[field].map(lambda v, n=names: "、".join(n.get(c, c) for c in v.split(",")) if isinstance(v, str)
+                                  else None)
+        out.insert(out.columns.get_loc(spec.label) + 1, label, shown.values)
+    return out
+
+
+def _names(engine: Engine, table_name: str) -> dict[str, str]:
+    """Code -> name of every row of ``table_name`` (streets, communities or compounds)."""
+    table = schema.GEO_TABLES[table_name]
+    with engine.connect() as conn:
+        return {str(c): str(n) for c, n in conn.execute(select(table.c.code, table.c.name))}
 
 
 def _safe_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,11 +158,14 @@ def export_layer(engine: Engine, layer: str, scope: Scope = DISTRICT, fmt: str =
     """``layer`` in ``scope`` as file bytes in ``fmt`` (geojson, gpkg, csv, xlsx) and ``crs`` (wgs84, gcj02).
 
     GeoJSON/GeoPackage keep the geometry (labelled EPSG:4326 even when shifted to GCJ-02) plus the
-    attribute columns; CSV/XLSX carry 经度/纬度 (points) or 几何(WKT) (polygons) instead. The disputes
+    attribute columns; CSV/XLSX carry 经度/纬度 (points) or 几何(WKT) (polygons) instead. A record layer
+    (no geometry) is CSV or XLSX only (GuloError otherwise), ``crs`` ignored, names beside codes. The disputes
     layer needs an ``account`` that may see the scope's case details (PermissionDenied otherwise) and is audited.
     """
-    _check(fmt, crs)
-    cases = check_layer(layer) == CASE_LAYER
+    _check(fmt, crs, check_layer(layer))
+    if not has_geometry(layer):
+        return _frame_bytes(record_frame(engine, layer, scope), layer, fmt)
+    cases = layer == CASE_LAYER
     if cases:
         authorise_case_export(engine, account, scope)
     frame = export_frame(engine, layer, scope, crs)
@@ -119,10 +175,10 @@ def export_layer(engine: Engine, layer: str, scope: Scope = DISTRICT, fmt: str =
     return data
 
 
-def _frame_bytes(frame: gpd.GeoDataFrame, layer: str, fmt: str) -> bytes:
+def _frame_bytes(frame: pd.DataFrame, layer: str, fmt: str) -> bytes:
     if fmt in ("geojson", "gpkg"):
         return _vector_bytes(frame, layer, fmt)
-    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame
     if fmt == "csv":
         return _safe_table(plain).to_csv(index=False).encode("utf-8-sig")
     return to_xlsx({LAYER_LABELS[layer]: plain})
@@ -149,6 +205,7 @@ def template_notes(layer: str) -> pd.DataFrame:
     rows = []
     for s in template_columns(layer):
         allowed = "、".join(s.vocab.labels().values()) if s.vocab is not None else _kind_text(s)
+        allowed += f"；{s.note}" if s.note else ""
         rows.append({"列名": s.label, "是否必填": "必填" if s.required else "选填", "填写说明": allowed,
                      "也可识别的列名": "、".join(s.aliases)})
     return pd.DataFrame(rows)

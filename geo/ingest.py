@@ -8,8 +8,10 @@ coerces every value, checks codes against the district's hierarchy, checks geome
 right type, inside the district; optional repair with ``make_valid``, each repair reported) and
 looks for a hidden GCJ-02/BD-09 offset (geometry in ``geo.ingest_geometry``, values in
 ``geo.ingest_values``). It returns the clean GeoDataFrame with exactly the stored
-columns that the file provides (plus codes derived from the hierarchy) and the problems. Pure:
-no files, no SQL.
+columns that the file provides (plus codes derived from the hierarchy) and the problems. The record
+layers (``RECORD_LAYERS``: party organisations, volunteer teams, consultation days, community resources)
+have no geometry: no coordinates, CRS or shift check; their lists, codes and rules are in
+``geo.ingest_records`` and their frame's geometry is all None. Pure: no files, no SQL.
 """
 from __future__ import annotations
 
@@ -30,16 +32,20 @@ from geo.ingest_fields import (
     LAT,
     LON,
     POINT_LAYERS,
+    RECORD_LAYERS,
     TOWN,
     WKT,
     check_layer,
     check_mapping,
     fields_of,
     guess_mapping,
+    has_geometry,
+    key_column,
 )
 from geo.ingest_geometry import check_geometry, geometry_from_columns
 from geo.ingest_match import KEY_FIELDS, Matches, match_codes, units_at
 from geo.ingest_problems import FILE_LEVEL, ROW, Problem
+from geo.ingest_records import record_codes, record_rules, resolve_records
 from geo.ingest_values import coerce, is_blank, shown
 from geo.lifecycle import FIELD_LABELS as RENO_LABELS
 from geo.lifecycle import compound_gaps, validate_compound_edit
@@ -66,6 +72,10 @@ class Reference:
     """The stored records of the import's layer (no geometry), to match rows without a code."""
     sequences: dict[str, int] = field(default_factory=dict)
     """Code prefix -> the highest sequence number ever issued under it (see ``geo.ingest_match``)."""
+    compound_table: pd.DataFrame | None = None
+    """The stored compounds (code, name, community_code, grid_code), to resolve a party organisation's 覆盖小区."""
+    dispute_codes: frozenset[str] = frozenset()
+    """Codes of the stored cases, which a consultation day's 关联案件编号 must name."""
 
     @property
     def district(self):
@@ -88,7 +98,8 @@ class Reference:
         compounds = get("compounds")
         records = pd.DataFrame(target.drop(columns=target.geometry.name))
         return cls(get("streets"), get("communities"), get("grids"),
-                   frozenset(compounds["code"].astype(str)), existing, today, records, dict(sequences or {}))
+                   frozenset(compounds["code"].astype(str)), existing, today, records, dict(sequences or {}),
+                   pd.DataFrame(compounds.drop(columns=compounds.geometry.name)))
 
 
 @dataclass
@@ -158,7 +169,7 @@ def coerce_frame(mapped: pd.DataFrame, layer: str, today: date, names: _Names) -
     return out, problems
 
 
-_DERIVABLE = {layer: ("community_code",) for layer in ("grids", "compounds", "stations")}
+_DERIVABLE = {layer: ("community_code",) for layer in ("grids", "compounds", "stations", "party_orgs")}
 """Required fields that may instead be derived from another column (a community from its grid's code);
 ``check_codes`` reports them when they cannot."""
 
@@ -279,7 +290,8 @@ def _child_codes(out, rows, layer, h, names, raw, problems) -> None:
     _report(problems, rows, clash, names("grid_code"), _raw(raw, "grid_code", out.index), "网格不属于所填社区")
     comm = comm.where(comm.notna(), from_grid)
     missing = given.isna() & comm.isna() & ~(out["grid_code"].notna() if "grid_code" in out else False)
-    _report(problems, rows, missing, names("community_code"), given, "必填，不能为空（或填写所属网格）")
+    if layer not in RECORD_LAYERS or layer in _DERIVABLE:  # else a blank community is reported as a blank required field
+        _report(problems, rows, missing, names("community_code"), given, "必填，不能为空（或填写所属网格）")
     out["community_code"] = comm
     out["street_code"] = [None if c is None or pd.isna(c) else h.community_parent.get(c, street_of(c)) for c in comm]
     if layer == "disputes" and "compound_code" in out:
@@ -314,6 +326,8 @@ def rule_problems(values: pd.DataFrame, rows: pd.Series, layer: str, today: date
     Warnings are the fields a compound's status wants but a historical ledger often lacks (开工日期,
     完工日期, 计划年度), and a dispute whose mediation ended but has no 办结日期 (awaiting 办结, so open);
     contradictions are problems."""
+    if layer in RECORD_LAYERS:
+        return record_rules(values, rows, layer, names)
     if layer == "compounds":
         return _compound_rules(values, rows, today, names)
     if layer == "disputes":
@@ -433,6 +447,9 @@ def prepare(table: pd.DataFrame, layer: str, ref: Reference, *, geometry: gpd.Ge
         return Prepared(layer, _empty(table), [Problem(FILE_LEVEL, "列映射", "", p) for p in bad], mapping=mapping)
     names, mapped = _Names(layer, mapping), map_columns(table, mapping)
     problems = missing_columns(mapping, layer, geometry is not None)
+    if not has_geometry(layer):  # a table of records: no coordinates, no coordinate system
+        none = gpd.GeoSeries([None] * len(table), index=table.index)
+        return _validate(mapped, none, NO_CRS, layer, ref, names, problems, False, False, mapping, strict)
     if geometry is None:
         geometry, more = geometry_from_columns(mapped, layer, names)
         problems += more
@@ -446,28 +463,55 @@ def prepare(table: pd.DataFrame, layer: str, ref: Reference, *, geometry: gpd.Ge
     return _validate(mapped, geometry, guess, layer, ref, names, problems, repair, check_shift, mapping, strict)
 
 
+NO_CRS = icrs.CRSGuess(icrs.WGS84, "无坐标")
+"""The CRS of a record layer's import (it has no coordinates)."""
+
+
+def _geometry_checked(geometry, guess, layer, ref, rows, names, mapped, repair) -> tuple[gpd.GeoSeries, list, list]:
+    """(WGS84 geometries, problems, repairs); a record layer has none to check."""
+    if not has_geometry(layer):
+        return gpd.GeoSeries([None] * len(rows), index=rows.index, crs=icrs.gcrs.WGS84_EPSG), [], []
+    wgs = icrs.to_wgs84(geometry, guess.key)
+    label = names(LON) if LON in mapped else names(WKT) if WKT in mapped else "几何"
+    return check_geometry(wgs, rows, layer, ref.district, repair, label)
+
+
+def _identified(values, rows, layer, ref, names, mapping, mapped) -> tuple[pd.DataFrame, Matches | None, list[Problem]]:
+    """Codes resolved against the hierarchy, a record layer's lists resolved, and every row's code."""
+    problems: list[Problem] = []
+    if layer in KEY_FIELDS or layer in RECORD_LAYERS or "code" in mapping.values():
+        values, problems = check_codes(values, rows, layer, ref, names, mapped)
+    if layer in RECORD_LAYERS:
+        values, more = resolve_records(values, rows, layer, ref, names)
+        values, matches, keyed = record_codes(values, rows, layer, ref, names)
+        problems += more + keyed
+        if matches is not None:
+            return values, matches, problems
+    values, matches, keyed = _key_rows(values, rows, layer, ref, names)
+    return values, matches, problems + keyed
+
+
 def _validate(mapped, geometry, guess, layer, ref, names, problems, repair, check_shift, mapping, strict) -> Prepared:
     rows = mapped[ROW]
     values, more = coerce_frame(mapped, layer, ref.today, names)
     problems += more
     if "code" not in values:
         values["code"] = pd.Series([None] * len(values), index=values.index, dtype=object)
-    wgs = icrs.to_wgs84(geometry, guess.key)
-    label = names(LON) if LON in mapped else names(WKT) if WKT in mapped else "几何"
-    geoms, more, repairs = check_geometry(wgs, rows, layer, ref.district, repair, label)
+    geoms, more, repairs = _geometry_checked(geometry, guess, layer, ref, rows, names, mapped, repair)
     values, warnings = _place_by_location(values, geoms, rows, layer, ref, names)
-    if layer in KEY_FIELDS or "code" in mapping.values():
-        values, codes = check_codes(values, rows, layer, ref, names, mapped)
-        problems += codes
-    values, matches, keyed = _key_rows(values, rows, layer, ref, names)
+    values, matches, keyed = _identified(values, rows, layer, ref, names, mapping, mapped)
     problems += keyed + _duplicates(values["code"], rows, names("code")) + more
     values = keep_stored_gaps(values, layer, ref)
     rules, gaps = rule_problems(values, rows, layer, ref.today, names)
+    if layer in RECORD_LAYERS:  # a field already refused (an unknown compound) is not blamed twice (须填覆盖小区)
+        seen = {(p.row, p.field) for p in problems}
+        rules = [p for p in rules if (p.row, p.field) not in seen]
     problems += rules
     warnings += gaps
     if strict:
         problems, warnings = problems + warnings, []
-    shift = shift_problem(values, geoms, layer, ref) if check_shift and guess.key in icrs.GEOGRAPHIC[:2] else None
+    shift = (shift_problem(values, geoms, layer, ref)
+             if check_shift and has_geometry(layer) and guess.key in icrs.GEOGRAPHIC[:2] else None)
     if shift is not None:
         problems.insert(0, Problem(FILE_LEVEL, "坐标系", icrs.crs_label(guess.key), shift.message))
     values[ROW] = rows.values
@@ -553,5 +597,7 @@ def _empty(table: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def store_columns(frame: gpd.GeoDataFrame, layer: str) -> list[str]:
-    """The columns of a prepared frame that are stored (everything but ``_row`` and the geometry)."""
-    return [c for c in frame.columns if c not in (ROW, frame.geometry.name)]
+    """The columns of a prepared frame that are stored (everything but ``_row`` and the geometry; for a layer keyed
+    by another column, such as community resources by their community, not the ``code`` the preview keys rows by)."""
+    skip = {ROW, frame.geometry.name} | ({"code"} if key_column(layer) != "code" else set())
+    return [c for c in frame.columns if c not in skip]

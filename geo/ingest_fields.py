@@ -19,7 +19,20 @@ import shapely
 from geo.errors import GuloError
 from geo.lifecycle import FIELD_LABELS as RENO_LABELS
 from geo.lifecycle import PLAN_YEAR_RANGE
-from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level, RenovationStatus, RenovationType, StationKind
+from geo.vocab import (
+    DisputeCategory,
+    DisputeSource,
+    DisputeStatus,
+    Level,
+    ModelLevel,
+    PartyOrgKind,
+    PartyOrgLevel,
+    PartyOrgSetup,
+    RenovationStatus,
+    RenovationType,
+    StationKind,
+    VolunteerTeamKind,
+)
 
 LON, LAT, WKT = "lon", "lat", "wkt"
 """Pseudo-fields: point coordinates from two columns, or any geometry as WKT text."""
@@ -47,6 +60,10 @@ class FieldSpec:
     not_future: bool = False
     units: tuple[str, ...] = ()
     """Units an office writes after a number (“120户”, “300万元”): accepted and dropped."""
+    blank_words: tuple[str, ...] = ()
+    """Words an office writes for “none” in an optional field (“否”, “无” under 示范级别): read as blank."""
+    note: str = ""
+    """What the template's 填写说明 adds for this field (Chinese), e.g. how several compounds are separated."""
 
 
 def _f(name, label, kind="text", required=False, aliases=(), **kw) -> FieldSpec:
@@ -67,6 +84,12 @@ _GRID = _f("grid_code", "所属网格", "code", False, ("网格", "网格编码"
 _STREET = _f("street_code", "所属街道", "code", False,
              ("街道", "街道代码", "所属街道代码", "街镇", "street", "street_code"), example="350102004000")
 _ADDRESS = _f("address", "地址", "text", False, ("详细地址", "位置", "address", "addr"), max_len=120, example="东街100号")
+_NOT_MODEL = ("否", "无", "不是", "非示范", "-", "—", "/")
+_FOUNDED = _f("founded_on", "成立日期", "date", False, ("成立时间", "组建日期", "组建时间", "founded_on"),
+              not_future=True, example="2021-07-01")
+_RECORD_COMMUNITY = replace(_COMMUNITY, aliases=_COMMUNITY.aliases + ("社区名称", "所在社区"))
+_PEOPLE = ("人", "名")
+_ISSUES = ("个", "件", "条", "项")
 
 LAYER_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "streets": (
@@ -126,6 +149,8 @@ LAYER_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
            units=("张", "床", "人", "个")),
         _f("opening_hours", "开放时间", "text", False, ("服务时间", "opening_hours"), max_len=40, example="08:30-17:30"),
         _f("stars", "星级", "int", False, ("stars",), lo=1, hi=5, units=("星", "星级")),
+        _f("model_level", "示范级别", "enum", False, ("示范", "示范站点", "示范驿站", "示范等级", "model_level"),
+           vocab=ModelLevel, blank_words=_NOT_MODEL, note="示范站点（驿站）的级别；不是示范站点的留空或填“否”"),
     ) + _POINT + _SHAPE,
     "disputes": (
         _f("code", "案件编号", "text", False, ("编号", "案件编码", "编码", "code"), max_len=20, example="JF2600001"),
@@ -145,14 +170,105 @@ LAYER_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
            example="楼上噪音扰民"),
     ) + _POINT + _SHAPE,
 }
-"""Layer -> its fields, in template order. Point layers take LON/LAT (or WKT); polygon layers WKT."""
+"""Layer -> its fields, in template order. Point layers take LON/LAT (or WKT); polygon layers WKT;
+record layers (``RECORD_LAYERS``) no geometry at all."""
+
+LAYER_FIELDS.update({
+    "party_orgs": (
+        _f("code", "组织编码", "text", False, ("党组织编码", "编码", "编号", "code"), max_len=20,
+           example="350102004001P001", note="可不填：按所属社区和组织名称匹配库中组织，新组织自动编号"),
+        _f("name", "组织名称", "text", True, ("党组织名称", "党组织", "名称", "name"), max_len=80,
+           example="军门新村小区党支部"),
+        _f("level", PartyOrgLevel.title(), "enum", True, ("层级", "级别", "组织级别", "level"), vocab=PartyOrgLevel,
+           example=PartyOrgLevel.COMPOUND.label),
+        _f("kind", PartyOrgKind.title(), "enum", True, ("类型", "组织形式", "kind"), vocab=PartyOrgKind,
+           example=PartyOrgKind.BRANCH.label),
+        _f("setup", PartyOrgSetup.title(), "enum", False, ("设置", "组建方式", "setup"), vocab=PartyOrgSetup,
+           example=PartyOrgSetup.SINGLE.label,
+           note=f"不填为{PartyOrgSetup.SINGLE.label}；{PartyOrgSetup.JOINT.label}须覆盖至少两个小区"),
+        _RECORD_COMMUNITY, _GRID, _STREET,
+        _f("compound_codes", "覆盖小区", "text", False,
+           ("覆盖小区编码", "覆盖居民小区", "覆盖小区名称", "所在小区", "所属小区", "小区", "小区名称", "compound_codes"),
+           max_len=2000, example="军门新村",
+           note=f"小区编码或小区全称，须在所属社区内，多个小区用顿号（、）分隔；{PartyOrgLevel.COMPOUND.label}、"
+                f"{PartyOrgLevel.BUILDING.label}必填，{PartyOrgLevel.BUILDING.label}只填一个小区"),
+        _f("building", "楼栋", "text", False, ("楼号", "楼栋号", "栋号", "所在楼栋", "building"), max_len=40,
+           note=f"{PartyOrgLevel.BUILDING.label}必填，如“3号楼”"),
+        _f("secretary", "书记", "text", False, ("书记姓名", "党组织书记", "组长", "书记（组长）", "secretary"), max_len=20,
+           example="张三"),
+        _f("members", "党员人数", "int", False, ("党员数", "党员", "members"), lo=0, hi=100_000, example=25,
+           units=_PEOPLE),
+        _FOUNDED,
+    ),
+    "volunteer_teams": (
+        _f("code", "队伍编码", "text", False, ("服务队编码", "编码", "编号", "code"), max_len=20,
+           example="350102004001V001", note="可不填：按所属社区和队伍名称匹配库中队伍，新队伍自动编号"),
+        _f("name", "队伍名称", "text", True, ("服务队名称", "志愿服务队", "志愿服务队名称", "队名", "名称", "name"), max_len=80,
+           example="军门社区党员先锋志愿服务队"),
+        _f("kind", VolunteerTeamKind.title(), "enum", True, ("类型", "服务类型", "服务领域", "kind"), vocab=VolunteerTeamKind,
+           example=VolunteerTeamKind.PARTY_VANGUARD.label),
+        _RECORD_COMMUNITY, _STREET,
+        _f("members", "人数", "int", True, ("志愿者人数", "队员人数", "成员人数", "members"), lo=0, hi=100_000, example=30,
+           units=_PEOPLE),
+        _FOUNDED,
+    ),
+    "consultation_days": (
+        _f("code", "恳谈日编号", "text", False, ("编号", "编码", "code"), max_len=20, example="350102004001K2610",
+           note="可不填：自动编为 社区代码＋K＋年月；同一社区同一月份再次导入即更新该月记录"),
+        _f("held_on", "日期", "date", True, ("恳谈日期", "举办日期", "活动日期", "召开日期", "时间", "held_on"),
+           not_future=True, example="2026-10-15"),
+        _RECORD_COMMUNITY, _STREET,
+        _f("attendance", "参加人数", "int", False, ("参与人数", "参会人数", "到会人数", "人数", "attendance"), lo=0,
+           hi=100_000, example=40, units=(*_PEOPLE, "人次")),
+        _f("issues_raised", "收集问题数", "int", False, ("收集问题", "征集问题数", "问题数", "issues_raised"), lo=0,
+           hi=10_000, example=6, units=_ISSUES),
+        _f("issues_resolved", "已解决问题数", "int", False, ("解决问题数", "已解决", "已解决问题", "解决数", "issues_resolved"),
+           lo=0, hi=10_000, example=5, units=_ISSUES, note="不多于收集问题数"),
+        _f("topics", "主要议题", "text", False, ("议题", "恳谈主题", "主题", "内容", "topics"), max_len=500,
+           example="楼道堆物清理；加装电梯意见"),
+        _f("dispute_codes", "关联案件编号", "text", False, ("关联案件", "关联纠纷", "案件编号", "dispute_codes"),
+           max_len=2000, note="库中已有的矛盾纠纷案件编号，多个用顿号（、）分隔"),
+    ),
+    "community_resources": (
+        _RECORD_COMMUNITY, _STREET,
+        _f("year", "年度", "int", False, ("年份", "经费年度", "year"), lo=2000, hi=2100, example=2026, units=("年度", "年")),
+        _f("funds_wan", "工作经费（万元）", "float", False, ("工作经费", "年度工作经费", "社区工作经费", "经费", "funds_wan"),
+           lo=0, hi=100_000, example=65, units=("万元", "万")),
+        _f("space_m2", "办公服务用房面积（平方米）", "float", False,
+           ("办公服务用房面积", "办公和服务用房面积", "办公用房面积", "用房面积", "面积", "space_m2"), lo=0, hi=1_000_000,
+           example=620, units=("平方米", "平米", "m2", "㎡", "m²")),
+        _f("staff", "社区工作者人数", "int", False, ("社区工作者", "社工人数", "工作人员数", "staff"), lo=0, hi=10_000,
+           example=12, units=_PEOPLE),
+        _f("access_tasks", "准入事项数", "int", False, ("准入事项", "社区准入事项数", "access_tasks"), lo=0, hi=10_000,
+           example=20, units=("项", "个", "件")),
+        _f("volunteer_model", "示范社区", "enum", False, ("志愿服务示范社区", "示范", "示范级别", "volunteer_model"),
+           vocab=ModelLevel, blank_words=_NOT_MODEL, note="志愿服务示范社区的级别；不是示范社区的留空或填“否”"),
+    ),
+})
 
 LAYER_LABELS: dict[str, str] = {
     "streets": "街道", "communities": "社区", "grids": "网格",
     "compounds": "老旧小区", "stations": "服务站点", "disputes": "矛盾纠纷",
+    "party_orgs": "党组织", "volunteer_teams": "志愿服务队", "consultation_days": "居民恳谈日",
+    "community_resources": "社区经费与用房",
 }
 POINT_LAYERS = ("compounds", "stations", "disputes")
+RECORD_LAYERS = ("party_orgs", "volunteer_teams", "consultation_days", "community_resources")
+"""Layers without geometry (tables of records that belong to a community): no coordinates, no map preview."""
 GEOMETRY_FIELDS = (LON, LAT, WKT)
+KEY_COLUMNS = {"community_resources": "community_code"}
+"""Layer -> the stored column that identifies a record, where it is not ``code`` (one row per community)."""
+
+
+def key_column(layer: str) -> str:
+    """The stored column that identifies a record of ``layer``: ``code``, or ``community_code`` for
+    ``community_resources`` (one row per community)."""
+    return KEY_COLUMNS.get(layer, "code")
+
+
+def has_geometry(layer: str) -> bool:
+    """Whether records of ``layer`` carry a geometry (everything but ``RECORD_LAYERS``)."""
+    return layer not in RECORD_LAYERS
 
 
 def check_layer(layer: str) -> str:
@@ -255,18 +371,7 @@ def display_frame(gdf: gpd.GeoDataFrame, layer: str, coordinates: str = "lonlat"
     The geometry and CRS are kept (for GeoJSON/GPKG); the input is not mutated. Re-importing the
     result maps every column automatically.
     """
-    specs = [s for s in LAYER_FIELDS[check_layer(layer)] if s.name not in GEOMETRY_FIELDS and s.name in gdf]
-    out = pd.DataFrame(index=gdf.index)
-    for spec in specs:
-        column = gdf[spec.name].astype(object)
-        if spec.kind == "date":
-            column = pd.to_datetime(gdf[spec.name])  # datetime64 stays a date column in GPKG/XLSX
-        elif spec.vocab is not None:
-            labels = spec.vocab.labels()
-            column = column.map(lambda v, lab=labels: lab.get(v, v))
-        elif spec.kind == "bool":
-            column = column.map(lambda v: None if v is None or v != v else ("是" if v else "否"))
-        out[spec.label] = column
+    out = display_records(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), layer)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     labels = {s.name: s.label for s in LAYER_FIELDS[layer]}
     if coordinates == "lonlat" and layer in POINT_LAYERS:
@@ -275,6 +380,26 @@ def display_frame(gdf: gpd.GeoDataFrame, layer: str, coordinates: str = "lonlat"
     elif coordinates in ("lonlat", "wkt"):
         out[labels[WKT]] = shapely.to_wkt(geoms, rounding_precision=7)
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=gdf.index), crs=gdf.crs)
+
+
+def display_records(frame: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """The stored columns of ``frame`` that are fields of ``layer`` under their Chinese labels, in template order:
+    enum labels, 是/否, dates as datetime64 (a date column in GPKG/XLSX). No geometry; the input is not mutated.
+
+    For a record layer (``RECORD_LAYERS``) this is the whole office view (re-importing it maps every column)."""
+    specs = [s for s in LAYER_FIELDS[check_layer(layer)] if s.name not in GEOMETRY_FIELDS and s.name in frame]
+    out = pd.DataFrame(index=frame.index)
+    for spec in specs:
+        column = frame[spec.name].astype(object)
+        if spec.kind == "date":
+            column = pd.to_datetime(frame[spec.name])
+        elif spec.vocab is not None:
+            labels = spec.vocab.labels()
+            column = column.map(lambda v, lab=labels: lab.get(v, v))
+        elif spec.kind == "bool":
+            column = column.map(lambda v: None if v is None or v != v else ("是" if v else "否"))
+        out[spec.label] = column
+    return out
 
 
 def merge_mapping(columns, layer: str, overrides: dict[str, str] | None) -> dict[str, str]:

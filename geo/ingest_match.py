@@ -1,10 +1,11 @@
 """Records without a code: match them to stored ones by a natural key, or give them a new stable code.
 
-Offices key compounds by name within a community, not by our codes. For compounds, stations and
-disputes a row whose code is blank (or a file without a code column) is matched to the stored
+Offices key compounds by name within a community, not by our codes. For compounds, stations, party
+organisations, volunteer teams and disputes a row whose code is blank (or a file without a code column) is matched to the stored
 record with the same natural key — (community, normalised name); for disputes (community, 受理日期,
 纠纷类别, normalised address) — and takes its code, so it updates that record. With no match it gets
-a new code: the community's code + ``C``/``S`` + a sequence for compounds/stations, ``JF`` + the
+a new code: the community's code + ``C``/``S``/``P``/``V`` + a sequence for compounds, stations, party
+organisations and volunteer teams, ``JF`` + the
 two-digit year + a sequence for disputes (as the sample's codes), one more than the highest number
 ever issued under that prefix, so a code is never reused. Two stored records with the key make the
 row ambiguous: a problem for that row. Pure: no files, no SQL.
@@ -24,11 +25,13 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "compounds": ("community_code", "name"),
     "stations": ("community_code", "name"),
     "disputes": ("community_code", "reported_on", "category", "address"),
+    "party_orgs": ("community_code", "name"),
+    "volunteer_teams": ("community_code", "name"),
 }
 """Layer -> the fields whose values identify a record when it has no code."""
-CODE_WIDTH = {"compounds": 3, "stations": 3, "disputes": 5}
-_LETTER = {"compounds": "C", "stations": "S"}
-_WHAT = {"compounds": "小区", "stations": "站点", "disputes": "案件"}
+CODE_WIDTH = {"compounds": 3, "stations": 3, "disputes": 5, "party_orgs": 3, "volunteer_teams": 3}
+_LETTER = {"compounds": "C", "stations": "S", "party_orgs": "P", "volunteer_teams": "V"}
+_WHAT = {"compounds": "小区", "stations": "站点", "disputes": "案件", "party_orgs": "党组织", "volunteer_teams": "志愿服务队"}
 _HAO = re.compile(r"[#＃]")
 _SPACE = re.compile(r"[\s\u3000]+")
 
@@ -188,8 +191,7 @@ def units_at(geoms, units: pd.DataFrame) -> pd.Series:
 
 
 def _key_words(layer: str) -> str:
-    return {"compounds": "同社区同名", "stations": "同社区同名",
-            "disputes": "同社区、同受理日期、同类别、同地址"}[layer]
+    return "同社区、同受理日期、同类别、同地址" if layer == "disputes" else "同社区同名"
 
 
 def _shown(values: pd.DataFrame, i, layer: str) -> str:

@@ -153,8 +153,9 @@ def _as_text(value) -> str:
 
 
 def coerce(spec: FieldSpec, value, today: date):
-    """``value`` in the stored form of ``spec`` (None when blank); raises ValueError with the Chinese reason."""
-    if is_blank(value):
+    """``value`` in the stored form of ``spec`` (None when blank, or one of its ``blank_words`` such as “无”);
+    raises ValueError with the Chinese reason."""
+    if is_blank(value) or (spec.blank_words and folded(value) in spec.blank_words):
         if spec.required:
             raise _Bad("必填，不能为空")
         return None

@@ -23,6 +23,7 @@ from data.audit_query import AuditFilter, change_text, query_audit, readable_aud
 from data.exchange import export_layer
 from data.store import engine_for, open_store, read_layer
 from geo.errors import AuthenticationError
+from geo.ingest_fields import LAYER_LABELS
 from geo.scope import Scope
 from geo.settings import Settings
 from tests.demo_accounts import clear_forced_change
@@ -181,7 +182,7 @@ def test_export_gives_a_file_geopandas_reads_back(db_url, fmt, tmp_path):
 def test_templates_list_the_expected_columns(db_url):
     at = open_page("模板", url=db_url)
     notes = [df.value for df in at.dataframe]
-    assert len(notes) == 6
+    assert len(notes) == len(LAYER_LABELS)  # one per importable layer, the record layers of 党建引领 included
     assert any(set(n["列名"]) >= {"小区名称", "户数"} and "必填" in set(n["是否必填"]) for n in notes)
 
 

@@ -21,7 +21,8 @@ from data.ingest import ImportPreview, sheet_names
 from geo.access import Account
 from geo.errors import GuloError, PermissionDenied
 from geo.ingest_crs import CRS_CHOICES, crs_label
-from geo.ingest_fields import LAYER_LABELS
+from geo.ingest_fields import LAYER_LABELS, has_geometry
+from geo.ingest_records import UNCHANGED
 from geo.vocab import ImportRowState
 
 UPLOAD_KEY = "data_admin_upload"
@@ -51,18 +52,24 @@ def _sheets(data: bytes, filename: str) -> list[str]:
 
 
 def _read_options(layer: str, filename: str, data: bytes) -> imp.ImportOptions:
-    """Encoding, CRS, sheet and repair choices (the mapping comes later)."""
+    """Encoding, CRS, sheet and repair choices (the mapping comes later); a layer without geometry has no CRS or
+    repair to choose."""
     c1, c2, c3 = st.columns([1, 2, 1])
     encoding = c1.selectbox("文件编码", imp.ENCODINGS, key="imp_encoding",
                             help="自动：按 UTF-8 / GBK / GB18030 检测；Shapefile 无 .cpg 时逐字节判断")
+    spatial = has_geometry(layer)
     crs_keys = [AUTO_CRS, *CRS_CHOICES]
-    crs = c2.selectbox("坐标系", crs_keys, key="imp_crs", format_func=lambda k: CRS_CHOICES[k][1] if k else "自动识别")
+    crs = c2.selectbox("坐标系", crs_keys, key="imp_crs",
+                       format_func=lambda k: CRS_CHOICES[k][1] if k else "自动识别") if spatial else AUTO_CRS
     sheet = None
     if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
         names = _sheets(data, filename)
         chosen = c3.selectbox("工作表", [AUTO_SHEET, *names], key="imp_sheet",
                               help="自动：使用表头与所选图层最相符的工作表") if len(names) > 1 else AUTO_SHEET
         sheet = None if chosen == AUTO_SHEET else chosen
+    if not spatial:
+        c2.caption(f"{LAYER_LABELS[layer]}没有地图位置：文件不需要经纬度，预览以表格列出每条记录。")
+        return imp.ImportOptions(layer, None if encoding == imp.AUTO else encoding.lower(), None, sheet)
     c4, c5 = st.columns(2)
     repair = c4.checkbox("修复无效几何（make_valid）", key="imp_repair",
                          help="自相交等无效的面用 make_valid 修复，每处修复都列在预览中")
@@ -103,7 +110,10 @@ def _metrics(preview: ImportPreview) -> None:
     cols[1].metric(ImportRowState.UPDATE.label, f"{preview.updates}",
                    help=f"其中无编码、按社区和名称匹配到库中记录的 {preview.matched} 条" if preview.matched else None)
     cols[2].metric("问题", f"{len(p.problems)}")
-    cols[3].metric("提示", f"{len(p.warnings)}")
+    if has_geometry(preview.layer):
+        cols[3].metric("提示", f"{len(p.warnings)}")
+    else:
+        cols[3].metric(UNCHANGED, f"{len(preview.unchanged)}", help="与库中记录完全相同的行，确认导入时不改动")
     cols[4].metric("跳过的行", f"{len(preview.skipped)}")
 
 
@@ -126,6 +136,14 @@ def _preview_map(ctx: PageContext, preview: ImportPreview) -> None:
         st.warning(md_escape(note), icon=":material/wrong_location:")
 
 
+def _record_table(preview: ImportPreview) -> None:
+    """In place of the map for a layer without geometry: every record with what 确认导入 would do with it."""
+    table = imp.record_preview(preview)
+    st.markdown(f"**记录预览（{len(table)} 条；{md_escape(LAYER_LABELS[preview.layer])}没有地图位置，以表格代替地图）**")
+    if not table.empty:
+        st.dataframe(table, hide_index=True, width="stretch", key="imp_records")
+
+
 def _report_tables(preview: ImportPreview) -> None:
     """提示 (warnings), rows skipped as not records, and repaired geometries: each listed in full when present."""
     for frame, title, key in ((preview.warnings, "提示（不影响导入；之后编辑该记录时须补填）", "imp_warnings"),
@@ -146,7 +164,10 @@ def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | N
     if p.shift is not None:
         st.warning(md_escape(p.shift.message), icon=":material/location_on:")
         st.button(f"改按 {crs_label(p.shift.key)} 重新校验", key="imp_use_shift", on_click=_use_crs, args=(p.shift.key,))
-    _preview_map(ctx, preview)
+    if has_geometry(preview.layer):
+        _preview_map(ctx, preview)
+    else:
+        _record_table(preview)
     if not preview.ok:
         st.markdown(f"**问题清单（共 {len(p.problems)} 个，全部列出；修改文件或映射后重新上传）**")
         st.dataframe(preview.problems, hide_index=True, width="stretch", key="imp_problems")
@@ -155,7 +176,7 @@ def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | N
     if outside:
         st.warning(f"提示：有 {len(outside)} 个区划不在您的辖区（{md_escape(account.where)}）内，确认导入时将被拒绝："
                    + md_escape("、".join(c or "（无区划）" for c in outside[:10])), icon=":material/lock:")
-    head = imp.preview_table(preview)
+    head = imp.preview_table(preview) if has_geometry(preview.layer) else pd.DataFrame()
     if not head.empty:
         st.markdown(f"**前 {len(head)} 行预览（已换算为 WGS84）**")
         st.dataframe(head, hide_index=True, width="stretch", key="imp_head")

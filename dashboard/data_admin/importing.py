@@ -18,7 +18,9 @@ from sqlalchemy import Engine
 
 from data.ingest import ImportPreview, ImportResult, Progress, commit_import, preview_import, read_source
 from geo.access import Account, outside_scope
-from geo.ingest_fields import LAYER_FIELDS, display_frame, guess_mapping
+from geo.ingest_fields import LAYER_FIELDS, display_frame, display_records, guess_mapping
+from geo.ingest_problems import ROW
+from geo.ingest_records import UNCHANGED
 from geo.settings import Settings
 from geo.vocab import ImportRowState
 from layers.assets import streamlit_mode
@@ -216,6 +218,35 @@ def preview_table(preview: ImportPreview, rows: int = PREVIEW_ROWS) -> pd.DataFr
         if not pd.api.types.is_numeric_dtype(table[col]) and table[col].dropna().map(type).eq(str).all():
             table[col] = table[col].astype(object).where(table[col].notna(), "")
     return table
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Blank text cells as "" (reads better than None)."""
+    for col in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[col]) and table[col].dropna().map(type).eq(str).all():
+            table[col] = table[col].astype(object).where(table[col].notna(), "")
+    return table
+
+
+RESULT_COLUMN = "导入结果"
+
+
+def record_preview(preview: ImportPreview) -> pd.DataFrame:
+    """Every record of a file of a layer without geometry, in place of the preview map: 行号, 导入结果 (新增, 更新,
+    与库中相同 or 有问题), 问题 (that row's problems), then its fields with Chinese headers (dates as dates)."""
+    frame = preview.frame
+    if frame.empty:
+        return pd.DataFrame()
+    states = preview.row_states()
+    codes = frame["code"].astype(object) if "code" in frame else pd.Series([None] * len(frame), index=frame.index)
+    result = [UNCHANGED if s == ImportRowState.UPDATE.value and str(c) in preview.unchanged
+              else ImportRowState(s).label for s, c in zip(states["state"], codes)]
+    shown = display_records(pd.DataFrame(frame.drop(columns=frame.geometry.name)), preview.layer)
+    for spec in LAYER_FIELDS[preview.layer]:
+        if spec.kind == "date" and spec.label in shown:
+            shown[spec.label] = [None if pd.isna(v) else v.date() for v in shown[spec.label]]
+    head = pd.DataFrame({"行号": states[ROW].values, RESULT_COLUMN: result, "问题": states["reason"].values})
+    return _readable(pd.concat([head, shown.reset_index(drop=True)], axis=1))
 
 
 def commit(engine: Engine, preview: ImportPreview, account: Account | None,

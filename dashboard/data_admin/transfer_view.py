@@ -14,12 +14,13 @@ from data.exchange import (
     EXPORT_FORMATS,
     export_filename,
     export_layer,
+    formats_of,
     template_notes,
     template_xlsx,
 )
 from geo.access import Account, case_detail_note, may_see_case_details
 from geo.ingest_crs import GCJ02, WGS84
-from geo.ingest_fields import LAYER_LABELS
+from geo.ingest_fields import LAYER_LABELS, has_geometry
 from geo.scope import Scope
 
 FORMAT_LABELS = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "CSV（Excel 可打开）", "xlsx": "Excel（.xlsx）"}
@@ -41,10 +42,17 @@ def export_view(ctx: PageContext) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
     layers = list(LAYER_LABELS)
     layer = c1.selectbox("图层", layers, index=layers.index("compounds"), format_func=LAYER_LABELS.get, key="exp_layer")
-    fmt = c2.selectbox("格式", list(EXPORT_FORMATS), format_func=FORMAT_LABELS.get, key="exp_format")
-    crs = c3.radio("坐标系", list(EXPORT_CRS), format_func=CRS_LABELS.get, key="exp_crs", horizontal=True)
+    spatial = has_geometry(layer)
+    fmt = c2.selectbox("格式", list(formats_of(layer)), format_func=FORMAT_LABELS.get,
+                       key="exp_format" if spatial else "exp_format_table")
+    if spatial:
+        crs = c3.radio("坐标系", list(EXPORT_CRS), format_func=CRS_LABELS.get, key="exp_crs", horizontal=True)
+    else:
+        crs = WGS84
+        c3.caption(f"{LAYER_LABELS[layer]}没有地图位置；导出的表在代码旁附社区、街道名称（重新导入时按代码读取）。")
     name = export_filename(layer, ctx.scope, fmt, crs)
-    rows = ctx.every_station() if layer == "stations" else ctx.layer(layer)  # an export keeps closed stations
+    rows = (ctx.table(layer) if not spatial  # an export keeps closed stations
+            else ctx.every_station() if layer == "stations" else ctx.layer(layer))
     st.caption(f"{where}共有{LAYER_LABELS[layer]} {len(rows)} 条。")
     if layer == CASE_LAYER and not may_see_case_details(ctx.account, ctx.scope):
         st.info("矛盾纠纷案件含地址和摘要（个人信息），只能由辖区内的登录账号导出。"

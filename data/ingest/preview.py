@@ -16,7 +16,7 @@ The 数据管理 page and ``python -m data.cli import`` both call:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -28,13 +28,14 @@ from data import schema
 from data.accounts import authorise_units, record_refusal
 from data.faults import database_errors
 from data.ingest.read import SourceTable, read_source
-from data.store import audit, read_layer
+from data.store import audit, read_layer, read_table
 from geo.access import Account
 from geo.errors import ConflictError, DataValidationError, PermissionDenied
 from geo.ingest import Prepared, Reference, prepare, store_columns
 from geo.ingest_crs import crs_label
-from geo.ingest_fields import LAYER_LABELS, check_layer
+from geo.ingest_fields import LAYER_LABELS, RECORD_LAYERS, check_layer, has_geometry, key_column
 from geo.ingest_problems import ROW, problems_frame
+from geo.ingest_records import UNCHANGED, unchanged_codes
 from geo.lifecycle import district_today
 
 Progress = Callable[[int, int], None]
@@ -54,6 +55,8 @@ class ImportPreview:
     updates: int
     existing: gpd.GeoSeries | None = None
     """The stored geometry of the target layer by code (WGS84), as checked against."""
+    unchanged: frozenset[str] = frozenset()
+    """Record layers: codes of the rows equal to the stored record (not written: an export imports as a no-op)."""
 
     @property
     def ok(self) -> bool:
@@ -119,11 +122,12 @@ class ImportPreview:
         """One Chinese paragraph: file, rows, encoding, CRS, inserts/updates, problems."""
         p = self.prepared
         encoding = f"编码 {self.source.encoding}；" if self.source.encoding else ""
-        head = (f"{self.filename}：{LAYER_LABELS[self.layer]} {len(p.frame)} 行；{encoding}"
-                f"坐标系 {crs_label(p.crs_key)}（{p.crs_note}）")
-        tail = (f"将新增 {self.inserts} 条、更新 {self.updates} 条" if self.ok
+        crs = f"坐标系 {crs_label(p.crs_key)}（{p.crs_note}）" if has_geometry(self.layer) else "无坐标（不含地图位置）"
+        head = f"{self.filename}：{LAYER_LABELS[self.layer]} {len(p.frame)} 行；{encoding}{crs}"
+        same = f"，{UNCHANGED} {len(self.unchanged)} 条（不改动）" if self.unchanged else ""
+        tail = (f"将新增 {self.inserts} 条、更新 {self.updates} 条{same}" if self.ok
                 else f"发现 {len(p.problems)} 个问题，未写入任何数据")
-        keyed = (f"；无编码的行按社区和名称匹配到库中 {self.matched} 条，新编 {self.new_codes} 条"
+        keyed = (f"；无编码的行按{KEYED_BY.get(self.layer, '社区和名称')}匹配到库中 {self.matched} 条，新编 {self.new_codes} 条"
                  if self.matched or self.new_codes else "")
         extra = "".join(f"；{text}" for n, text in ((len(p.warnings), f"提示 {len(p.warnings)} 条（不影响导入）"),
                                                     (len(self.skipped), f"跳过非数据行 {len(self.skipped)} 处"),
@@ -141,11 +145,35 @@ class ImportResult:
     audit_id: int
 
 
+KEYED_BY = {"disputes": "社区、受理日期、类别和地址", "consultation_days": "社区和月份"}
+"""How rows without a code are matched to stored records, where not by community and name."""
+
+
 def reference(engine: Engine, layer: str, today: date | None = None) -> Reference:
-    """What the store holds to validate an import of ``layer`` against (hierarchy, existing rows)."""
-    names = {"streets", "communities", "grids", layer} | ({"compounds"} if layer == "disputes" else set())
+    """What the store holds to validate an import of ``layer`` against (hierarchy, existing rows; the compounds
+    for disputes and party organisations, the case codes for consultation days)."""
+    names = {"streets", "communities", "grids"} | ({layer} if has_geometry(layer) else set())
+    names |= {"compounds"} if layer in ("disputes", "party_orgs") else set()
     frames = {name: read_layer(engine, name) for name in names}
-    return Reference.from_frames(frames, layer, today or district_today(), read_sequences(engine))
+    if not has_geometry(layer):
+        frames[layer] = stored_records(engine, layer)
+    ref = Reference.from_frames(frames, layer, today or district_today(), read_sequences(engine))
+    return replace(ref, dispute_codes=_case_codes(engine)) if layer == "consultation_days" else ref
+
+
+def stored_records(engine: Engine, layer: str) -> gpd.GeoDataFrame:
+    """The stored rows of record layer ``layer`` as a GeoDataFrame without geometry, with ``code`` (for community
+    resources: the community's code), as ``Reference.from_frames`` takes a target layer."""
+    frame = read_table(engine, layer)
+    if key_column(layer) != "code":
+        frame["code"] = frame[key_column(layer)]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([None] * len(frame), index=frame.index), crs="EPSG:4326")
+
+
+@database_errors("读取案件编号")
+def _case_codes(engine: Engine) -> frozenset[str]:
+    with engine.connect() as conn:
+        return frozenset(str(c) for c in conn.execute(select(schema.disputes.c.code)).scalars())
 
 
 @database_errors("读取编码序列")
@@ -177,8 +205,11 @@ def preview_import(engine: Engine, source: bytes | str | Path, layer: str, filen
     prepared = prepare(src.table, layer, ref, geometry=src.geometry, declared_crs=src.declared_crs,
                        mapping=mapping, crs=crs, repair=repair, check_shift=check_shift, strict=strict)
     codes = set(prepared.frame["code"].dropna().astype(str)) if "code" in prepared.frame else set()
-    updates = len(codes & set(ref.existing.index))
-    return ImportPreview(layer, src.filename, src, prepared, len(codes) - updates, updates, ref.existing)
+    same = (unchanged_codes(prepared.frame, ref.records, store_columns(prepared.frame, layer), layer)
+            if layer in RECORD_LAYERS else frozenset())
+    updates = len(codes & set(ref.existing.index)) - len(same)
+    return ImportPreview(layer, src.filename, src, prepared, len(codes) - updates - len(same), updates, ref.existing,
+                         same)
 
 
 def row_states(prepared: Prepared, existing: gpd.GeoSeries | None) -> gpd.GeoDataFrame:
@@ -214,39 +245,50 @@ def _label(name, code) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def _rows(frame: gpd.GeoDataFrame, columns: list[str]) -> list[dict]:
-    """Plain dicts for the insert: Python values, None for missing, geometry under ``geom``."""
+def table_of(layer: str):
+    """The stored table of ``layer``: a layer with geometry, or a record table (``schema.RECORD_TABLES``)."""
+    return schema.GEO_TABLES.get(layer) if has_geometry(layer) else schema.RECORD_TABLES[layer]
+
+
+def _key(table):
+    """The column that identifies a row of ``table`` (``code``; a community's resources: ``community_code``)."""
+    return table.c.code if "code" in table.c else table.c[key_column(table.name)]
+
+
+def _rows(frame: gpd.GeoDataFrame, columns: list[str], spatial: bool = True) -> list[dict]:
+    """Plain dicts for the insert: Python values, None for missing, geometry under ``geom`` (``spatial`` tables)."""
     plain = pd.DataFrame(frame[columns]).astype(object)
     plain = plain.where(plain.notna(), None)
     rows = plain.to_dict("records")
-    for row, geom in zip(rows, frame.geometry.values):
+    for row, geom in zip(rows, frame.geometry.values if spatial else []):
         row["geom"] = geom
     return rows
 
 
 def _upsert(conn: Connection, table, columns: list[str]):
-    """INSERT … ON CONFLICT (code) DO UPDATE of ``columns`` (a compound's version goes up by one)."""
+    """INSERT … ON CONFLICT (key) DO UPDATE of ``columns`` (a record's version goes up by one)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(table)
-    set_ = {c: stmt.excluded[c] for c in columns if c != "code"}
+    key = _key(table)
+    set_ = {c: stmt.excluded[c] for c in columns if c != key.name}
     if "version" in table.c:
         set_["version"] = table.c.version + 1
-    return stmt.on_conflict_do_update(index_elements=[table.c.code], set_=set_)
+    return stmt.on_conflict_do_update(index_elements=[key], set_=set_)
 
 
 def _existing_codes(conn: Connection, table, codes: list[str]) -> set[str]:
-    return set(_existing(conn, table, codes, table.c.code))
+    return set(_existing(conn, table, codes, _key(table)))
 
 
 def _existing(conn: Connection, table, codes: list[str], column) -> list:
-    """``column`` of the stored rows whose code is in ``codes``."""
+    """``column`` of the stored rows whose key is in ``codes``."""
     found: list = []
     for i in range(0, len(codes), BATCH_ROWS):
         chunk = codes[i:i + BATCH_ROWS]
-        found += conn.execute(select(column).where(table.c.code.in_(chunk))).scalars().all()
+        found += conn.execute(select(column).where(_key(table).in_(chunk))).scalars().all()
     return found
 
 
@@ -274,18 +316,20 @@ def commit_import(engine: Engine, preview: ImportPreview, account: Account | Non
 
 def _write(engine: Engine, preview: ImportPreview, account: Account | None, progress: Progress | None,
            batch_rows: int) -> ImportResult:
-    table = schema.GEO_TABLES[preview.layer]
+    table, spatial = table_of(preview.layer), has_geometry(preview.layer)
     frame = preview.frame
+    if preview.unchanged:  # rows equal to the stored record are not rewritten (their version stays)
+        frame = frame[~frame["code"].astype(str).isin(preview.unchanged)]
     columns = store_columns(frame, preview.layer)
-    rows = _rows(frame, columns)
+    rows = _rows(frame, columns, spatial)
     total = len(rows)
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         actor = _authorise(conn, account, preview).username
         _claim_codes(conn, table, preview)
-        before = _existing_codes(conn, table, [r["code"] for r in rows])
-        stmt = _upsert(conn, table, columns + ["geom"])
+        before = _existing_codes(conn, table, [r[_key(table).name] for r in rows])
+        stmt = _upsert(conn, table, columns + (["geom"] if spatial else []))
         if progress:
             progress(0, total)
         for i in range(0, total, batch_rows):
@@ -295,7 +339,7 @@ def _write(engine: Engine, preview: ImportPreview, account: Account | None, prog
         updated = len(before)
         after = {"file": preview.filename, "layer": preview.layer, "rows": total, "inserted": total - updated,
                  "updated": updated, "encoding": preview.source.encoding, "crs": preview.prepared.crs_key,
-                 "repaired": len(preview.prepared.repairs)}
+                 "repaired": len(preview.prepared.repairs), "unchanged": len(preview.unchanged)}
         audit(conn, actor, "import", preview.layer, None, None, after)
         audit_id = conn.execute(select(schema.audit_log.c.id).order_by(schema.audit_log.c.id.desc()).limit(1)).scalar()
     return ImportResult(preview.layer, total - updated, updated, int(audit_id))
@@ -335,7 +379,7 @@ def _unit_codes(conn: Connection, preview: ImportPreview) -> list[str]:
     frame, column = preview.frame, _unit_column(preview.layer)
     if column is None:
         return [""] * len(frame)
-    table = schema.GEO_TABLES[preview.layer]
+    table = table_of(preview.layer)
     stored = _existing(conn, table, [str(c) for c in frame["code"]], table.c[column])
     return [str(c) if c is not None else "" for c in [*frame.get(column, [""] * len(frame)), *stored]]
 
