@@ -161,14 +161,7 @@ def read_layer(engine: Engine, name: str, scope: Scope = DISTRICT) -> gpd.GeoDat
     table = schema.GEO_TABLES[name]
     cols = [c for c in table.c if c.name != "geom"]
     stmt = select(*cols, _geometry_expr(table, engine.dialect.name)).order_by(table.c.code)
-    where = _scope_filter(table, scope)
-    if where is not None:
-        stmt = stmt.where(where)
-    with engine.connect() as conn:
-        result = conn.execute(stmt)
-        keys = list(result.keys())
-        rows = result.cursor.fetchall()  # the driver's rows: typed below per column, column by column
-    return _to_geoframe(_frame(keys, rows), table)
+    return _to_geoframe(_fetch(engine, stmt, table, scope), table)
 
 
 @database_errors("读取数据")
@@ -180,6 +173,11 @@ def read_table(engine: Engine, name: str, scope: Scope = DISTRICT) -> pd.DataFra
         raise GuloError(f"未知的数据表“{name}”，可选：{'、'.join(schema.RECORD_TABLES)}")
     table = schema.RECORD_TABLES[name]
     stmt = select(*table.c).order_by(*table.primary_key.columns)
+    return _typed(_fetch(engine, stmt, table, scope), table)
+
+
+def _fetch(engine: Engine, stmt, table, scope: Scope) -> pd.DataFrame:
+    """The rows of ``stmt`` inside ``scope``, untyped: the driver's rows, turned into a frame column by column."""
     where = _scope_filter(table, scope)
     if where is not None:
         stmt = stmt.where(where)
@@ -187,7 +185,7 @@ def read_table(engine: Engine, name: str, scope: Scope = DISTRICT) -> pd.DataFra
         result = conn.execute(stmt)
         keys = list(result.keys())
         rows = result.cursor.fetchall()
-    return _typed(_frame(keys, rows), table)
+    return _frame(keys, rows)
 
 
 def _frame(keys: list[str], rows: list[tuple]) -> pd.DataFrame:
