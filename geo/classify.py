@@ -13,13 +13,17 @@ Methods (:class:`geo.vocab.ClassifyMethod`), computed with mapclassify and alway
   values (1..10 in 5 classes gives 2, 4, 6, 8, 10) and no class is empty;
 - ``natural_breaks`` (自然断点): Fisher-Jenks, the exact optimum (not the sampling NaturalBreaks);
   pure Python without numba, about 1 s for 700 values;
-- ``equal_interval`` (等间距): classes of equal width between the smallest and largest value.
+- ``equal_interval`` (等间距): classes of equal width between the smallest and largest value
+  (breaks snapped down to observed values too, empty classes dropped).
+
+When most values are equal, quantiles degenerate (0.0 / 0.0–1.8): they fall back to equal steps.
 
 With ``k`` or fewer distinct values each distinct value is its own class (no duplicate breaks,
 one class when all values are equal); with no values at all there are no breaks.
 """
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
@@ -81,23 +85,31 @@ def class_breaks(values: Iterable[Any], k: int = 5, method: ClassifyMethod | str
 
     ``method``: quantiles / natural_breaks / equal_interval (or 分位数 / 自然断点 / 等间距).
     NaN and infinite values are ignored; no values give ``[]``; ``k`` or fewer distinct values give
-    the distinct values themselves (all equal: one class). Does not modify ``values``.
+    the distinct values themselves (all equal: one class). Quantiles that degenerate (most values
+    equal, so fewer than ``k`` classes) fall back to equal steps. Every break is an observed value
+    and no class is empty. Does not modify ``values``.
     """
     method, k = as_method(method), check_k(k)
     y = numeric_values(values).dropna().to_numpy()
     distinct = np.unique(y)
     if len(distinct) <= k:
         return [float(v) for v in distinct]
+    bins = _method_bins(y, distinct, k, method)
+    if method is ClassifyMethod.QUANTILES and len(bins) < k:  # ties: most values equal
+        bins = _method_bins(y, distinct, k, ClassifyMethod.EQUAL_INTERVAL)
+    return [float(v) for v in bins]
+
+
+def _method_bins(y: np.ndarray, distinct: np.ndarray, k: int, method: ClassifyMethod) -> np.ndarray:
+    """mapclassify's upper bounds snapped down to observed values, so that no class is empty."""
     with warnings.catch_warnings():  # "Numba not installed", "not enough unique values"
         warnings.simplefilter("ignore")
         bins = np.asarray(_CLASSIFIERS[method](y, k=k).bins, dtype="float64")
-    if method is ClassifyMethod.QUANTILES:
-        bins = _snap_down(bins, distinct)
-    elif method is ClassifyMethod.EQUAL_INTERVAL:
+    if method is ClassifyMethod.EQUAL_INTERVAL:
         bins = np.array([float(f"{b:.12g}") for b in bins])  # 6.3999999999999995 -> 6.4
-    bins = np.unique(np.minimum(bins, distinct[-1]))
+    bins = np.unique(_snap_down(np.minimum(bins, distinct[-1]), distinct))
     bins[-1] = distinct[-1]
-    return [float(v) for v in bins]
+    return bins
 
 
 def _snap_down(bins: np.ndarray, distinct: np.ndarray) -> np.ndarray:
@@ -167,3 +179,43 @@ def class_labels(breaks: Sequence[float], minimum: float, fmt: str | None = None
     bounds = check_breaks(breaks)
     lows = [float(minimum), *bounds[:-1]]
     return [format_range(lo, hi, fmt) for lo, hi in zip(lows, bounds)]
+
+
+def class_ranges(values: Iterable[Any], breaks: Sequence[float], fmt: str | None = None) -> list[str]:
+    """Legend labels of the classes from the values each holds: "lowest–highest", one number when they agree.
+
+    Adjacent labels never share a number ("73%" then "73%–76%"): the format gets up to three more
+    decimals until they differ. An empty class (not made by ``class_breaks``) reads from its bounds.
+    """
+    y = numeric_values(values)
+    bounds = check_breaks(breaks)
+    cls = assign_classes(y, bounds)
+    spans = []
+    for i, hi in enumerate(bounds):
+        members = y[cls == i]
+        lo = members.min() if len(members) else (bounds[i - 1] if i else hi)
+        spans.append((float(lo), float(members.max()) if len(members) else hi))
+    for fmt_try in _finer_formats(fmt):
+        labels = [format_range(lo, hi, fmt_try) for lo, hi in spans]
+        if not _touching(spans, fmt_try):
+            return labels
+    return labels
+
+
+def _touching(spans: list[tuple[float, float]], fmt: str | None) -> bool:
+    """Whether a class's highest value reads the same as the next class's lowest once formatted."""
+    return any(format_value(a[1], fmt) == format_value(b[0], fmt) for a, b in pairwise(spans))
+
+
+_DECIMALS = re.compile(r"\.(\d+)([f%])")
+
+
+def _finer_formats(fmt: str | None) -> list[str | None]:
+    """``fmt`` and up to three versions of it with one more decimal each (None: 2 decimals, then 3, 4, 5)."""
+    if fmt is None:
+        return [None, "{:,.3f}", "{:,.4f}", "{:,.5f}"]
+    match = _DECIMALS.search(fmt)
+    if not match:
+        return [fmt]
+    n = int(match.group(1))
+    return [fmt] + [fmt[:match.start()] + f".{n + d}{match.group(2)}" + fmt[match.end():] for d in (1, 2, 3)]

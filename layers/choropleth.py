@@ -29,7 +29,7 @@ from geo.classify import (
     assign_classes,
     check_format,
     class_breaks,
-    class_labels,
+    class_ranges,
     format_value,
     numeric_values,
 )
@@ -174,7 +174,8 @@ def legend(gdf: gpd.GeoDataFrame | None = None, *, value_column: str = DEFAULT_C
            value_label: str | None = None, value_format: str | None = None,
            breaks_method: ClassifyMethod | str = ClassifyMethod.QUANTILES, classes: int = 5,
            palette: str | Sequence[str] = DEFAULT_PALETTE, **options) -> list[tuple[str, str]]:
-    """The class ranges ("450–520") and their colours, low to high, then "无数据" if a unit lacks a value.
+    """The class ranges ("450–520", from the lowest to the highest value in the class, no number shared
+    by two classes) and their colours, low to high, then "无数据" if a unit lacks a value.
 
     Needs the layer's frame (the same one ``build`` gets) to know the ranges; without it, the
     colour ramp labelled 第1级（低） … 第n级（高）.
@@ -185,7 +186,7 @@ def legend(gdf: gpd.GeoDataFrame | None = None, *, value_column: str = DEFAULT_C
         return _ramp(sch)
     require_columns(gdf, [sch.column], LABEL)
     values, breaks, colours = _classified(valid_rows(gdf, LABEL), sch)
-    items = list(zip(class_labels(breaks, values.min(), sch.fmt), colours)) if breaks else []
+    items = list(zip(class_ranges(values, breaks, sch.fmt), colours)) if breaks else []
     return items + [NO_DATA] if values.isna().any() else items
 
 

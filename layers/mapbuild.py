@@ -59,6 +59,28 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
+class FitBounds(folium.map.FitBounds):
+    """folium's FitBounds (the scope's bounds with padding in pixels), fitted again whenever the map's
+    frame changes size (a column that settles, a rotated phone) until the reader pans or zooms, so that
+    a half-width map never shows the scope cut off at an edge."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, ours = false, moved = false;
+            function fit() {
+                ours = true;
+                map.fitBounds({{ this.bounds|tojson }}, Object.assign({{ this.options|tojson }}, {animate: false}));
+                ours = false;
+            }
+            fit();
+            map.on("movestart zoomstart", function () { if (!ours) { moved = true; } });
+            map.on("resize", function () { if (!moved) { fit(); } });
+        })();
+        {% endmacro %}
+    """)
+
+
 def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
     """(minx, miny, maxx, maxy) in lon/lat degrees, validated."""
     try:
@@ -106,11 +128,8 @@ def build_map(
     m.add_child(HeaderStyle("map", MAP_CSS))
     m.add_child(MetricScale())
     corners = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
-    if top_padding == FIT_PADDING:
-        m.fit_bounds(corners, padding=(FIT_PADDING, FIT_PADDING))
-    else:
-        m.fit_bounds(corners, padding_top_left=(FIT_PADDING, int(top_padding)),
-                     padding_bottom_right=(FIT_PADDING, FIT_PADDING))
+    m.add_child(FitBounds(corners, padding_top_left=(FIT_PADDING, int(top_padding)),
+                          padding_bottom_right=(FIT_PADDING, FIT_PADDING)))
     setattr(m, _BASEMAP_ATTR, basemap)
     return m
 
@@ -141,14 +160,15 @@ def add_layers(
     frames: dict[str, gpd.GeoDataFrame],
     keys: Iterable[str] | None = None,
     *,
-    legend_position: str = "topleft",
+    legend_position: str = "auto",
     **options,
 ) -> folium.Map:
     """Add the registry layers ``keys`` (default: every layer with a frame) to ``m``.
 
     ``frames`` maps layer key (= table name) to its GeoDataFrame in EPSG:4326. ``options`` are the
     shared layer options of ``layers.spec.OPTIONS`` (level, today, overdue_days, units, labels …),
-    passed to every layer. Adds one legend and a layer control; returns ``m``.
+    passed to every layer. Adds one legend (``legend_position``: a corner, or "auto": the corner where
+    it covers the fewest features; folded on narrow maps) and a layer control; returns ``m``.
     """
     check_options(options)
     keys = _chosen(frames, keys)

@@ -77,10 +77,14 @@ def _style(row: dict, kind: StationKind) -> dict:
             "fillOpacity": 0.95, "radius": RADIUS_PX}
 
 
-def legend(**options) -> list[tuple[str, str]]:
-    """Every station kind with its colour."""
+def legend(gdf: gpd.GeoDataFrame | None = None, **options) -> list[tuple[str, str]]:
+    """The station kinds drawn (those in ``gdf``, in vocabulary order) with their colours; every kind without a frame."""
     check_options(options)
-    return [(k.label, k.color) for k in StationKind]
+    if gdf is None:
+        return [(k.label, k.color) for k in StationKind]
+    require_columns(gdf, _COLUMNS, LABEL)
+    present = set(enum_members(valid_rows(gdf, LABEL)["kind"], StationKind, LABEL))
+    return [(k.label, k.color) for k in StationKind if k in present]
 
 
 def note(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", units: gpd.GeoDataFrame | None = None,
@@ -95,4 +99,5 @@ def unit_marks(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", **opti
     return too_many(gdf, level)
 
 
-SPEC = LayerSpec("stations", LABEL, build, legend, shape="circle", note=note, unit_marks=unit_marks)
+SPEC = LayerSpec("stations", LABEL, build, legend, shape="circle", note=note, unit_marks=unit_marks,
+                 frame_legend=True)

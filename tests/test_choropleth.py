@@ -61,7 +61,7 @@ def by_code(fg) -> dict[str, dict]:
 @pytest.mark.parametrize("values, k, method, expected", [
     (range(1, 11), 5, "quantiles", [2, 4, 6, 8, 10]),
     (range(1, 11), 5, "natural_breaks", [2, 4, 6, 8, 10]),
-    (range(1, 11), 5, "equal_interval", [2.8, 4.6, 6.4, 8.2, 10]),
+    (range(1, 11), 5, "equal_interval", [2, 4, 6, 8, 10]),  # 2.8, 4.6 … snapped down to observed values
     (range(1, 11), 2, "quantiles", [5, 10]),
     ([1, 1, 2, 2, 3], 5, "quantiles", [1, 2, 3]),            # fewer distinct values than k
     ([1, 1, 2, 2, 3], 5, "natural_breaks", [1, 2, 3]),
@@ -84,8 +84,7 @@ def test_breaks_with_many_ties_are_distinct_ascending_and_end_at_the_maximum(met
     values = pd.Series([1.0] * 7 + [2, 3, 4, 5, 6] + [np.nan])
     breaks = class_breaks(values, 5, method)
     assert breaks == sorted(set(breaks)) and breaks[-1] == 6 and 2 <= len(breaks) <= 5
-    if method != "equal_interval":  # equal widths may leave a class empty; the others never do
-        assert set(assign_classes(values, breaks)) - {-1} == set(range(len(breaks)))
+    assert set(assign_classes(values, breaks)) - {-1} == set(range(len(breaks)))  # no class is empty
 
 
 def test_quantile_breaks_are_observed_values_and_keep_mapclassify_classes():
@@ -225,8 +224,9 @@ def test_labels_are_escaped_and_can_be_turned_off(units):
 
 def test_legend_lists_class_ranges_and_no_data(units):
     items = LAYERS["choropleth"].legend(units, **OPTS)
-    assert items == [("1.0", YLORRD[0]), ("1.0–4.0", YLORRD[2]), ("4.0–6.0", YLORRD[4]),
-                     ("6.0–9.0", YLORRD[6]), ("9.0–10.0", YLORRD[8]), NO_DATA]
+    # five values in five classes: each class names its own value, no number in two classes
+    assert items == [("1.0", YLORRD[0]), ("4.0", YLORRD[2]), ("6.0", YLORRD[4]),
+                     ("9.0", YLORRD[6]), ("10.0", YLORRD[8]), NO_DATA]
     assert LAYERS["choropleth"].legend(units.dropna(subset=["rate"]), **OPTS)[-1] != NO_DATA
     assert LAYERS["choropleth"].legend(units.iloc[:0], **OPTS) == []
     ramp = LAYERS["choropleth"].legend(classes=3)
@@ -237,7 +237,7 @@ def test_legend_and_fill_agree_for_other_methods_and_palettes(units):
     opts = {**OPTS, "breaks_method": "equal_interval", "classes": 3, "palette": "Blues", "value_format": None}
     feats = by_code(LAYERS["choropleth"].build(units, **opts))
     items = LAYERS["choropleth"].legend(units, **opts)
-    assert [label for label, _ in items] == ["1–4", "4–7", "7–10", "无数据"]
+    assert [label for label, _ in items] == ["1–4", "6", "9–10", "无数据"]  # lowest–highest value held
     assert [feats[c]["properties"]["style"]["fillColor"] for c in CODES[:5]] == \
         [items[0][1], items[0][1], items[1][1], items[2][1], items[2][1]]
     custom = ["#EEEEEE", "#888888", "#111111"]
@@ -263,7 +263,8 @@ def test_full_map_titles_legend_by_indicator_and_stays_offline(units):
     assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html.replace("\\u0026", "&")
     legend = m._children["legend"].inner_html
     assert '<div class="gl-legend-section" data-layer="每千户纠纷数">' in legend
-    assert "<h5>每千户纠纷数</h5>" in legend and "6.0–9.0" in legend and "无数据" in legend
+    assert "<h5>每千户纠纷数</h5>" in legend and "<li>" in legend and "无数据" in legend
+    assert ">6.0</li>" in legend
     group = [c for c in m._children.values() if getattr(c, "layer_name", None) == "每千户纠纷数"]
     assert len(group) == 1 and group[0].control  # the layer control shows the indicator name
     assert f'"code":"{CODES[0]}"' in html
@@ -371,4 +372,4 @@ def test_click_returns_the_unit_code_in_chromium(units, tmp_path):
     assert blocked == [] and errors == []
     assert drawing["properties"]["code"] == CODES[4] and drawing["properties"]["name"] == NAMES[4]
     assert tooltip == "三坊七巷社区 · 每千户纠纷数: 10.0"
-    assert "每千户纠纷数" in legend and "9.0–10.0" in legend
+    assert "每千户纠纷数" in legend and "10.0" in legend.splitlines()
