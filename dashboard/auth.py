@@ -27,7 +27,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from dashboard.text import md_escape
 from data.accounts import PASSWORD_RULE, account_for_oidc, authenticate, change_password, demo_accounts_present
-from geo.access import Account, client_address, session_expired
+from geo.access import Account, Role, client_address, session_expired
 from geo.errors import GuloError
 from geo.settings import get_settings
 
@@ -200,8 +200,12 @@ def auth_panel(engine: Engine, where=None) -> Account | None:
     return account
 
 
-def demo_account_warning(engine: Engine) -> None:
-    """A warning while demo accounts with published passwords are still active (call once at startup)."""
+def demo_account_warning(engine: Engine, account: Account | None) -> None:
+    """A warning while demo accounts with published passwords are still active — shown to a district
+    account only (who can disable them); anonymous readers and sub-district or community accounts see
+    nothing. The server log says it at startup for everyone (``dashboard.context._open``)."""
+    if account is None or account.role is not Role.DISTRICT:
+        return
     names = demo_accounts_present(engine)
     if names:
         st.warning("仍存在演示账号（密码已公开）：" + md_escape("、".join(names))

@@ -14,8 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import auth_panel, current_account, demo_account_warning
+from dashboard.chinese import chinese_frontend
 from dashboard.faults import stale_banner, stale_version
 from dashboard.login_hint import LOST, keep_marker, lost_login
+from dashboard.style import apply_style
 from dashboard.text import md_escape
 from data.accounts import demo_accounts_present
 from data.staffing import read_grid_workers
@@ -181,6 +183,8 @@ def setup_page() -> PageContext:
     While the database is unavailable the data version last read is reused, so views already cached
     still draw under a "possibly stale" banner; anything not cached raises DatabaseUnavailable, which
     ``dashboard.faults.run_page`` turns into the retrying notice."""
+    apply_style()
+    chinese_frontend()  # Streamlit's own uploader / connection texts in Chinese, even while the server is away
     settings = get_settings()
     engine = _open(settings.db_url, settings)
     version, stale_since = stale_version(settings.db_url, lambda: data_version(engine))
@@ -221,28 +225,28 @@ def _login(engine, settings: Settings, stale: bool = False) -> Account | None:
 
 
 def _login_panel(engine, settings: Settings, stale: bool) -> Account | None:
-    if current_account() is not None:
+    account = current_account()
+    if account is not None:
         st.session_state.pop(LOST_KEY, None)
+        _demo_notice(engine, account, stale)
         return auth_panel(engine)
     if st.session_state.get(LOST_KEY):
         st.sidebar.warning(LOST, icon=":material/lock_clock:")
     if settings.anonymous_read:
         with st.sidebar.expander("登录（修改数据需登录）", expanded=bool(st.session_state.get(LOST_KEY))):
             account = auth_panel(engine, where=st.container())
-        _demo_notice(engine, stale)
         return account
     st.title(APP_TITLE)
     st.info("请先登录。", icon="🔒")
     with st.columns([1, 2])[0]:
         auth_panel(engine, where=st.container())
-    _demo_notice(engine, stale)
     st.stop()
 
 
-def _demo_notice(engine, stale: bool = False) -> None:
-    """While demo accounts with published passwords exist: a reminder in the sidebar (not asked while the
-    database is away)."""
+def _demo_notice(engine, account: Account, stale: bool = False) -> None:
+    """While demo accounts with published passwords exist: a reminder in the sidebar for a district account
+    (``demo_account_warning``; not asked while the database is away)."""
     if stale:
         return
     with st.sidebar:
-        demo_account_warning(engine)
+        demo_account_warning(engine, account)

@@ -7,7 +7,7 @@ everyone else gets counts per unit.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import logging
 
 import folium
 import geopandas as gpd
@@ -23,13 +23,13 @@ from geo.access import case_detail_note, may_see_case_details, strip_case_detail
 from geo.party import PARTY_RATIOS
 from geo.rollup import RATIOS, open_on
 from geo.vocab import Level
-from layers.assets import copy_assets, streamlit_mode
+from layers.assets import VENDOR_DIR, stale_assets, streamlit_mode
 from layers.basemaps import available_basemaps
 from layers.common import view_tolerance_m
 from layers.mapbuild import add_layers, build_map
 from layers.registry import LAYERS
 
-ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 STATIC_PREFIX = "/app/static/vendor"
 OVERLAYS = ("grids", "compounds", "stations", "disputes")
 DEFAULT_ON = ("disputes",)
@@ -59,8 +59,13 @@ UNIT_TABLE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMM
 
 @st.cache_resource
 def serve_assets() -> None:
-    """Copy Leaflet's files from the installed XStatic packages into the app's static folder, once."""
-    copy_assets(ROOT / "static" / "vendor")
+    """Check once per process that static/vendor (served at ``STATIC_PREFIX``) holds the installed packages'
+    Leaflet files; a difference goes to the server log. Never writes: the copies are prepared at install
+    time (``python -m layers.assets --write``), so the app runs from a read-only checkout."""
+    stale = stale_assets(VENDOR_DIR)
+    if stale:
+        log.error("地图静态资源与已安装的软件包不一致（%s 等 %d 个文件），请运行 python -m layers.assets --write",
+                  stale[0], len(stale))
 
 
 def map_controls(ctx: PageContext) -> tuple[list[str], str, str]:

@@ -47,6 +47,8 @@ _MODE_ALIASES = {"component": "url"}
 _LEAFLET_DIR = Path(xs_leaflet.BASE_DIR)
 _CLUSTER_DIR = Path(xs_cluster.BASE_DIR)
 _DRAW_DIR = Path(__file__).resolve().parent / "vendor" / "leaflet-draw"  # npm leaflet-draw 1.0.4 (MIT), vendored
+VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+"""The committed copies the app serves at /app/static/vendor (Streamlit static serving); see :func:`main`."""
 
 # url name -> local file. Names are relative paths; Leaflet's CSS finds images/ beside itself.
 _FILES: dict[str, Path] = {
@@ -98,6 +100,41 @@ def copy_assets(dest: str | Path) -> list[Path]:
         shutil.copyfile(src, target)
         out.append(target)
     return out
+
+
+def stale_assets(dest: str | Path) -> list[str]:
+    """Url names whose copy under ``dest`` is missing or differs from the installed package's file,
+    and files under ``dest`` that no asset names; [] when ``dest`` holds exactly :func:`asset_files`."""
+    dest = Path(dest)
+    stale = [name for name, src in _FILES.items()
+             if not (dest / name).is_file() or (dest / name).read_bytes() != src.read_bytes()]
+    extra = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) if dest.is_dir() else []
+    return stale + [name for name in extra if name not in _FILES]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m layers.assets --check|--write [DIR]``: compare (exit 1 on any difference) or refresh the
+    vendored copies that the app serves as static files (default DIR: the checkout's static/vendor).
+
+    Run ``--write`` at install time (after upgrading XStatic-Leaflet*): the app itself never writes there,
+    so it runs from a read-only install."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m layers.assets", description="地图静态资源（Leaflet）的检查与更新")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--check", action="store_true", help="检查 DIR 中的副本是否与已安装的软件包一致")
+    action.add_argument("--write", action="store_true", help="从已安装的软件包重新复制到 DIR")
+    parser.add_argument("dir", nargs="?", default=str(VENDOR_DIR), help="静态资源目录（默认 static/vendor）")
+    args = parser.parse_args(argv)
+    if args.write:
+        shutil.rmtree(args.dir, ignore_errors=True)
+        print(f"已写入 {len(copy_assets(args.dir))} 个文件")
+        return 0
+    stale = stale_assets(args.dir)
+    for name in stale:
+        print(f"不一致：{name}")
+    print("静态资源与已安装的软件包一致" if not stale else "请运行 python -m layers.assets --write")
+    return 1 if stale else 0
 
 
 def normalise_mode(mode: str) -> str:
@@ -284,3 +321,7 @@ def asset_links(m: folium.Map) -> tuple[list[str], list[str]]:
         css.extend(href for _, href in getattr(element, "default_css", []))
         js.extend(src for _, src in getattr(element, "default_js", []))
     return list(dict.fromkeys(js)), list(dict.fromkeys(css))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -663,15 +663,29 @@ def _warning_app():
     import os
 
     from dashboard.auth import demo_account_warning
+    from data.accounts import get_account
     from data.store import engine_for
 
-    demo_account_warning(engine_for(os.environ["AUTH_TEST_DB"]))
+    engine = engine_for(os.environ["AUTH_TEST_DB"])
+    who = os.environ.get("AUTH_TEST_WHO")
+    demo_account_warning(engine, get_account(engine, who) if who else None)
 
 
-def test_startup_warning_while_demo_accounts_exist(sqlite_url, monkeypatch):
+def test_demo_account_warning_for_a_district_account_while_demo_accounts_exist(sqlite_url, monkeypatch):
     eng = _sample_like(sqlite_url)
     monkeypatch.setenv("AUTH_TEST_DB", sqlite_url)
+    monkeypatch.setenv("AUTH_TEST_WHO", "admin")
     assert not AppTest.from_function(_warning_app).run().warning
     ensure_demo_accounts(eng)
     warning = AppTest.from_function(_warning_app).run().warning[0].value
     assert warning.startswith("仍存在演示账号（密码已公开）：admin、dongjie、junmen。")
+
+
+@pytest.mark.parametrize("who", [None, "dongjie", "junmen"], ids=["anonymous", "street", "community"])
+def test_no_demo_account_warning_for_readers_and_unit_accounts(sqlite_url, monkeypatch, who):
+    ensure_demo_accounts(_sample_like(sqlite_url))
+    monkeypatch.setenv("AUTH_TEST_DB", sqlite_url)
+    monkeypatch.delenv("AUTH_TEST_WHO", raising=False)
+    if who:
+        monkeypatch.setenv("AUTH_TEST_WHO", who)
+    assert not AppTest.from_function(_warning_app).run().warning

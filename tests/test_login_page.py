@@ -59,7 +59,20 @@ def test_pages_read_without_login_and_offer_it_in_the_sidebar(filled_sample_db, 
     at = open_page(filled_sample_db, monkeypatch)
     assert at.title[0].value == "鼓楼区 · 总览" and at.metric  # the page is there …
     assert at.text_input(key="login_username") is not None  # … with the login form folded in the sidebar
-    assert "演示账号" in sidebar_text(at)  # demo accounts with published passwords are named
+    assert "演示账号" not in sidebar_text(at)  # the demo-account notice is for district accounts only
+
+
+@pytest.mark.parametrize(("who", "told"), [("dongjie", False), ("junmen", False), ("admin", True)])
+def test_only_a_district_account_is_told_of_the_demo_accounts(filled_sample_db, monkeypatch, who, told):
+    from data.accounts import get_account
+    from data.store import engine_for
+
+    monkeypatch.setenv("DATABASE_URL", filled_sample_db)
+    at = AppTest.from_function(_overview_page, default_timeout=120)
+    at.session_state["auth_account"] = get_account(engine_for(filled_sample_db), who)
+    at.session_state["auth_login_at"] = datetime.now(UTC)
+    at.run()
+    assert ("仍存在演示账号" in sidebar_text(at)) is told
 
 
 def test_a_login_reaches_the_page_and_a_wrong_password_does_not(filled_sample_db, monkeypatch):

@@ -331,7 +331,7 @@ def test_each_view_links_nowhere_outside(hostile, monkeypatch, path, view, state
 
 def test_the_demo_account_warning_names_a_hostile_account_as_text(hostile, monkeypatch):
     url, _ = hostile
-    at = visit(url, monkeypatch, "situation")
+    at = visit(url, monkeypatch, "situation", username="admin")  # the notice is for district accounts
     assert any(md_escape(HOSTILE_USER) in w.value for w in at.sidebar.warning)
     assert_no_outside_links(at, "situation:demo-warning@district", (HOSTILE_USER,))
 

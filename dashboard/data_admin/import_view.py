@@ -37,7 +37,8 @@ MAP_HEIGHT = 480
 def _uploaded() -> tuple[str, bytes] | None:
     """(file name, bytes) of the uploaded file, or of an injected one."""
     file = st.file_uploader("选择文件（GeoJSON、GeoPackage、Shapefile 压缩包 .zip、CSV、Excel）", type=FILE_TYPES,
-                            key="imp_file")
+                            key="imp_file", help=f"点击“选择文件”或把文件拖放到框内；单个文件不超过 "
+                            f"{st.get_option('server.maxUploadSize')}MB。先预览核对，确认后才写入数据库。")
     if file is not None:
         return file.name, file.getvalue()
     return st.session_state.get(UPLOAD_KEY)

@@ -1,0 +1,126 @@
+"""Every text a person reads is Chinese (Chromium): a scan of each page's visible text for English words, and
+Streamlit's own texts — the file uploader and the connection-lost dialog — rewritten by dashboard.chinese.
+
+Tables (st.dataframe) draw on a canvas, outside innerText; their 「None」/「empty」 are checked through AppTest
+in tests/test_tables.py.
+"""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard.nav import PAGES
+from tests.browser import app_server, browser_app, browser_page, have_cjk_font, log_in, screenshot, wait_idle
+
+JUNMEN = "350102004001"
+ALLOWED = {
+    # file formats, systems and coordinate systems named to users
+    "PDF", "Excel", "CSV", "GIS", "WGS84", "CGCS2000", "GCJ", "BD", "EPSG", "GeoJSON", "GeoPackage", "gpkg",
+    "Shapefile", "shp", "zip", "xlsx", "xls", "xlsm", "txt", "json", "geojson", "cpg", "UTF", "GBK", "GB18030",
+    # units
+    "km", "m", "MB", "KB", "kg", "h",
+    # named things: the hotline 12345 carries no letters; phone / ID formats
+    "ID",
+}
+"""ASCII words a page may show: formats, systems, units. Anything else is English a user should not read."""
+_ALLOWED = {w.lower() for w in ALLOWED}
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9_+.-]*")
+CODE = re.compile(r"^[A-Z]{1,3}\d[\w-]*$|^\d")
+"""Codes such as a grid code suffix or a version (A12, G3-1) are not words."""
+
+
+def english_words(text: str) -> list[str]:
+    """The ASCII words in ``text`` that are not numbers, units, codes or known names (``ALLOWED``)."""
+    words = (w.rstrip(".-+_") for w in WORD.findall(text))
+    return sorted({w for w in words if w and w.lower() not in _ALLOWED and not CODE.match(w)})
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("导出 PDF 与 Excel，坐标 WGS84（EPSG:4326），单个文件不超过 200MB", []),
+    ("调解成功率 None", ["None"]), ("empty", ["empty"]), ("Drag and drop file here", ["Drag", "and", "drop", "file", "here"]),
+    ("网格 G3-1，步行 500 m，nan", ["nan"]),
+])
+def test_the_scan_finds_english_words_only(text, found):
+    assert english_words(text) == found
+
+
+ICONS = "[data-testid*='Icon'] { display: none !important; }"
+"""Material icons are ligature words in the DOM (「expand_more」) that a person sees as a glyph: left out."""
+
+
+def visible_text(page, where: tuple[str, ...] = ("[data-testid='stSidebar']", "[data-testid='stMain']")) -> str:
+    """innerText of the elements ``where`` (default: the sidebar and the main area), icons left out."""
+    return page.evaluate("""([css, where]) => {
+        const style = document.createElement("style"); style.textContent = css; document.head.append(style);
+        const text = where
+            .map(sel => document.querySelector(sel)).filter(Boolean).map(el => el.innerText).join("\\n");
+        style.remove(); return text; }""", [ICONS, list(where)])
+
+
+def test_no_english_words_on_any_page(tmp_path):
+    found: dict[str, list[str]] = {}
+    with browser_app(tmp_path) as (base, _db), browser_page(1366, 768) as (page, external):
+        for path, _title in PAGES:
+            for scope in ("", JUNMEN):
+                page.goto(f"{base}/{'' if path == 'overview' else path}" + (f"?scope={scope}" if scope else ""))
+                page.get_by_text("鼓楼区社区治理态势图").first.wait_for(timeout=120_000)
+                wait_idle(page)
+                page.wait_for_timeout(1500)
+                words = english_words(visible_text(page))
+                if words:
+                    found[f"{path}@{scope or 'district'}"] = words
+        assert not external
+    assert not found, found
+
+
+def test_the_uploader_reads_chinese(tmp_path):
+    with browser_app(tmp_path) as (base, db), browser_page(1366, 768) as (page, _):
+        page.goto(f"{base}/data")
+        page.get_by_text("鼓楼区社区治理态势图").first.wait_for(timeout=120_000)
+        wait_idle(page)
+        log_in(page, db, "admin")
+        zone = page.locator("[data-testid='stFileUploaderDropzone']").first
+        zone.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        text = visible_text(page, ("[data-testid='stFileUploader']",))
+        assert "选择文件" in zone.locator("button").inner_text()
+        assert "单个文件不超过 200MB" in text
+        assert english_words(text) == [], text
+        if have_cjk_font():
+            for width, height in ((1366, 768), (1920, 1080), (390, 844)):
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(500)
+                zone.scroll_into_view_if_needed()
+                screenshot(page, f"i19_H2_uploader_{width}.png")
+
+
+def test_the_connection_lost_dialog_reads_chinese(tmp_path):
+    """Stop the server under an open page: Streamlit's dialog must say in Chinese that it reconnects."""
+    from tests.browser import chromium_missing
+    from tests.conftest import skip_or_fail
+
+    why = chromium_missing()
+    if why:
+        skip_or_fail(why, "REQUIRE_BROWSER")
+    db = Path(tmp_path) / "app.db"
+    with browser_page(1366, 768) as (page, _):
+        with app_server(f"sqlite:///{db}", Path(tmp_path)) as (base, _pid):
+            page.goto(f"{base}/situation")
+            page.get_by_text("鼓楼区社区治理态势图").first.wait_for(timeout=120_000)
+            wait_idle(page)
+        dialog = page.locator("[role='dialog']").first
+        dialog.wait_for(timeout=60_000)
+        deadline = time.monotonic() + 10
+        while "连接中断" not in dialog.inner_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        text = dialog.inner_text()
+        assert "连接中断" in text and "自动刷新" in text, text
+        assert english_words(text) == [], text
+        if have_cjk_font():
+            for width, height in ((1366, 768), (1920, 1080), (390, 844)):
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(Path(screenshot(page, "x.png")).with_name(f"i19_H2_connection_lost_{width}.png")))
