@@ -6,22 +6,34 @@ import streamlit as st
 
 from dashboard.charts import stacked_bars
 from dashboard.stats import ScopeStats
+from geo import formatting as fmt
 from geo.briefing import COLUMN_LABELS, Kpi, headline_kpis
 from geo.vocab import DisputeCategory, RenovationStatus, StationKind
 
 
 def _fmt(n: float) -> str:
-    return f"{int(n):,}"
+    return fmt.count(n)
+
+
+def metric(where, label: str, text: str, diff: float | None = None, kind: str = "count", suffix: str = "较上期",
+           lower_is_better: bool = False, neutral: bool = False, help: str | None = None) -> None:
+    """One card: ``text`` with its change ``diff`` (``geo.formatting.change``; percent: in percentage points).
+
+    A change that rounds to zero reads 「与上期持平」 in grey without an arrow; ``lower_is_better`` draws a rise
+    red, ``neutral`` draws every change grey. ``where``: a column or container."""
+    delta = fmt.change(diff, kind, suffix)
+    moving = fmt.direction(diff, kind) != 0
+    color = "off" if neutral or not moving else "inverse" if lower_is_better else "normal"
+    where.metric(label, text, delta=delta, help=help or None, delta_color=color,
+                 delta_arrow="auto" if moving else "off")
 
 
 def kpi_cards(kpis: list[Kpi], per_row: int = 5) -> None:
-    """The KPIs as metric cards, ``per_row`` to a row, each with its change against the previous period."""
+    """The KPIs as metric cards, ``per_row`` to a row (two to a row on a phone, see ``dashboard.style``), each
+    with its change against the previous period; a missing figure's help says why it shows 「—」."""
     for first in range(0, len(kpis), per_row):
         for col, k in zip(st.columns(per_row), kpis[first:first + per_row]):
-            level = k.change is not None and round(k.change, 1) == 0
-            col.metric(k.label, k.text, delta=k.change_text, help=k.help or None,
-                       delta_color="off" if level else "inverse" if k.lower_is_better else "normal",
-                       delta_arrow="off" if level else "auto")
+            metric(col, k.label, k.text, k.change, k.kind, k.change_suffix, k.lower_is_better, help=k.help_text)
 
 
 def headline_cards(s: ScopeStats, period_label: str, overdue_days: int) -> None:
@@ -34,7 +46,9 @@ RANK_FORMATS = {
     "vacancies": "%d", "compounds": "%d", "renovated_share": "percent", "station_completeness": "percent",
     "disputes": "%d", "disputes_per_1000": "%.1f", "success_rate": "percent", "overdue": "%d",
 }
-RANK_COLUMNS = {key: (COLUMN_LABELS[key], fmt) for key, fmt in RANK_FORMATS.items()}
+RANK_COLUMNS = {key: (COLUMN_LABELS[key], shown) for key, shown in RANK_FORMATS.items()}
+NAME_WIDTH = 132
+"""px of a ranking's pinned 名称 column: the longest unit name (6 characters, 河南杨桥社区) shown whole, not cut by 「…」."""
 
 
 def ranking_table(children: pd.DataFrame, child_label: str) -> None:
@@ -42,8 +56,9 @@ def ranking_table(children: pd.DataFrame, child_label: str) -> None:
     if children.empty:
         return
     table = children[list(RANK_COLUMNS)].sort_values("households", ascending=False)
-    config = {key: st.column_config.NumberColumn(label, format=fmt) if fmt else
-              st.column_config.TextColumn(label, pinned=True) for key, (label, fmt) in RANK_COLUMNS.items()}
+    config = {key: st.column_config.NumberColumn(label, format=shown) if shown else
+              st.column_config.TextColumn(label, pinned=True, width=NAME_WIDTH)
+              for key, (label, shown) in RANK_COLUMNS.items()}
     st.markdown(f"**{child_label}排名**（点击列名排序）")
     st.dataframe(table, column_config=config, hide_index=True, width="stretch",
                  height=min(38 + 35 * len(table), 420))

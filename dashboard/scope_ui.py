@@ -13,6 +13,7 @@ from geo.scope import Scope
 from geo.vocab import Level
 
 ALL = ""  # the "全部" entry of a selector
+PHONE_SCOPE_KEY = "phone_scope"  # the main-area scope picker shown on phones (see dashboard.style)
 
 
 def breadcrumb(ctx: PageContext) -> None:
@@ -36,14 +37,16 @@ def _on_select(key: str, parent: Scope) -> None:
     go_to(Scope(code) if code else parent)
 
 
-def _selector(ctx: PageContext, label: str, parent: Scope, current: Scope | None) -> None:
-    """One selectbox listing the children of ``parent``; choosing one (or 全部) moves the scope."""
+def _selector(ctx: PageContext, label: str, parent: Scope, current: Scope | None, where=None,
+              prefix: str = "select") -> None:
+    """One selectbox in ``where`` (default: the sidebar) listing the children of ``parent``; choosing one (or 全部)
+    moves the scope. ``prefix`` keeps the sidebar's and the phone picker's widgets apart."""
     options = [ALL] + [s.code for s in ctx.units.children(parent)]
     value = current.code if current is not None else ALL
-    key = f"select_{label}_{ctx.scope.code or 'district'}"
-    chosen = st.sidebar.selectbox(label, options, index=options.index(value), key=key,
-                                  format_func=lambda c: ctx.units.names.get(c, c) if c else "全部",
-                                  on_change=_on_select, args=(key, parent))
+    key = f"{prefix}_{label}_{ctx.scope.code or 'district'}"
+    chosen = (where or st.sidebar).selectbox(label, options, index=options.index(value), key=key,
+                                             format_func=lambda c: ctx.units.names.get(c, c) if c else "全部",
+                                             on_change=_on_select, args=(key, parent))
     _missed_change(chosen, value, lambda: _on_select(key, parent))
 
 
@@ -55,16 +58,25 @@ def _missed_change(chosen, expected, apply) -> None:
         st.rerun()
 
 
-def selectors(ctx: PageContext) -> None:
-    """Sub-district → community → grid selectors, each shown once its parent is chosen."""
-    st.sidebar.subheader("范围")
+def _chain(ctx: PageContext, where=None, prefix: str = "select") -> None:
     chain = ctx.scope.chain()  # district, street?, community?, grid?
     for depth, label in enumerate(("街道（镇）", "社区", "网格")):
         parent = chain[depth] if depth < len(chain) else None
         if parent is None:
             break
         current = chain[depth + 1] if depth + 1 < len(chain) else None
-        _selector(ctx, label, parent, current)
+        _selector(ctx, label, parent, current, where, prefix)
+
+
+def selectors(ctx: PageContext) -> None:
+    """Sub-district → community → grid selectors, each shown once its parent is chosen: in the sidebar, and on a
+    phone also at the top of the page (a 「范围」 button; ``dashboard.style`` hides it on wider screens), so a
+    grid supervisor changes scope without opening the sidebar."""
+    st.sidebar.subheader("范围")
+    _chain(ctx)
+    with st.container(key=PHONE_SCOPE_KEY), st.popover(f"范围：{md_escape(ctx.units.name(ctx.scope))}",
+                                                       icon=":material/location_on:", width="stretch"):
+        _chain(ctx, st, "phone")
 
 
 def _on_period(key: str) -> None:

@@ -35,6 +35,7 @@ from reportlab.platypus import (
 )
 
 from data.export import to_xlsx
+from geo import formatting as fmt
 from geo.briefing import QUIET_TEXT, THEME_BY_KEY, Briefing, kpi_frame, labelled, scorecard_table
 from geo.crs import metric_crs
 from geo.vocab import SAMPLE_NOTICE, DisputeCategory
@@ -42,8 +43,10 @@ from geo.vocab import SAMPLE_NOTICE, DisputeCategory
 FONT = "STSong-Light"
 WIDTH = A4[0] - 36 * mm  # text width between 18 mm margins
 MAP_SIZE = (118 * mm, 100 * mm)
-_NUMBER = re.compile(r"^[-+]?[\d,./]+ ?(%|个百分点|个社区|个小区|较上期末?)?$|^-$|^$")
+_NUMBER = re.compile(r"^[-+]?[\d,./]+ ?(%|个百分点|个社区|个小区|较上期末?)?$|^与上期末?持平$|^—$|^$")
 INK, MUTED, RULE, HEAD = (colors.HexColor(c) for c in ("#1f2933", "#5f6b7a", "#cfd8dc", "#eceff1"))
+# Every unit and legend swatch is outlined in mid grey, so the lightest class (#ffffcc) shows on white paper.
+OUTLINE, OUTLINE_PT = colors.HexColor("#607d8b"), 0.5
 
 
 def _font() -> str:
@@ -105,7 +108,7 @@ def _table(frame: pd.DataFrame, widths: list[float] | None = None, wrap: tuple[i
 
 def _cell_text(v) -> str:
     """Tables reaching here hold text already (``labelled(..., as_text=True)``, alerts, KPI texts)."""
-    return "-" if v is None or (isinstance(v, float) and pd.isna(v)) else _plain(v)
+    return fmt.MISSING if fmt.is_missing(v) else _plain(v)
 
 
 def _kpi_table(b: Briefing) -> Table:
@@ -185,7 +188,7 @@ def _draw_units(d: Drawing, units: gpd.GeoDataFrame, w: float, h: float) -> None
     for geom, fill in zip(metric.geometry, metric["fill"]):
         for outer, holes in _rings(geom):
             d.add(Polygon([c for xy in outer for c in pt(*xy[:2])], fillColor=colors.HexColor(fill),
-                          strokeColor=colors.white, strokeWidth=0.6))
+                          strokeColor=OUTLINE, strokeWidth=OUTLINE_PT))
             for hole in holes:
                 d.add(Polygon([c for xy in hole for c in pt(*xy[:2])], fillColor=colors.white, strokeWidth=0))
     size = 7 if len(metric) > 12 else 8.5
@@ -207,7 +210,7 @@ def _draw_legend(d: Drawing, b: Briefing, x: float, top: float) -> None:
     d.add(String(x, top, _plain(b.indicator_label), fontName=_font(), fontSize=9, fillColor=INK))
     for i, (label, colour) in enumerate(b.legend):
         y = top - 16 - i * 14
-        d.add(Rect(x, y - 2, 10, 10, fillColor=colors.HexColor(colour), strokeColor=RULE, strokeWidth=0.4))
+        d.add(Rect(x, y - 2, 10, 10, fillColor=colors.HexColor(colour), strokeColor=OUTLINE, strokeWidth=OUTLINE_PT))
         d.add(String(x + 15, y, _plain(label), fontName=_font(), fontSize=8.5, fillColor=INK))
 
 

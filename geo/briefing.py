@@ -6,7 +6,6 @@ same objects feed the overview page, the big screen, the briefing PDF and the br
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,6 +13,7 @@ from datetime import date, datetime
 import geopandas as gpd
 import pandas as pd
 
+from geo import formatting as fmt
 from geo.party import CONSULTATION_TARGET, PARTY_RATIOS, QUIET_MONTHS, STANDARD_LABELS, STANDARD_TEXT
 from geo.rollup import RATIOS, Period
 from geo.vocab import RenovationStatus, StationKind
@@ -75,15 +75,7 @@ class Kpi:
     @property
     def text(self) -> str:
         """The figure as the page shows it: "12,345", "96.3%", "8.2", "69/69 个社区"; "—" when unknown."""
-        if _missing(self.value):
-            return "—"
-        if self.kind == "percent":
-            return f"{self.value:.1%}"
-        if self.kind == "decimal":
-            return f"{self.value:.1f}"
-        if self.kind == "fraction":
-            return f"{int(self.value)}/{int(self.of or 0)} {self.unit}"
-        return f"{int(self.value):,}"
+        return fmt.figure(self.value, self.kind, of=self.of, unit=self.unit)
 
     @property
     def unit(self) -> str:
@@ -99,21 +91,23 @@ class Kpi:
 
     @property
     def change_text(self) -> str | None:
-        """"+12 较上期", "-1.5 个百分点"; None when the figure has no previous period."""
-        c = self.change
-        if c is None:
-            return None
-        if round(c, 1) == 0:
-            return f"与{self.change_suffix.removeprefix('较')}持平"
-        if self.kind == "percent":
-            return f"{c:+.1f} 个百分点"
-        if self.kind == "decimal":
-            return f"{c:+.1f} {self.change_suffix}"
-        return f"{int(c):+d} {self.change_suffix}"
+        """"+12 较上期", "-1.5 个百分点", "与上期持平" (no sign when it rounds to zero); None without a previous figure."""
+        return fmt.change(self.change, self.kind, self.change_suffix)
+
+    @property
+    def direction(self) -> int:
+        """+1 / -1 as the change is shown, 0 when level or unknown (drawn grey, without an arrow)."""
+        return fmt.direction(self.change, self.kind)
+
+    @property
+    def help_text(self) -> str:
+        """``help``, plus why the figure shows "—" when it is missing."""
+        return fmt.help_with_reason(self.help, self.value,
+                                    "no_closed" if self.key == "success_rate" else "no_denominator")
 
 
 def _missing(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
+    return fmt.is_missing(x)
 
 
 def _num(s: pd.Series, key: str) -> float | None:
@@ -258,15 +252,15 @@ def ranking(table: pd.DataFrame, theme: Theme) -> pd.DataFrame:
 
 def cell_text(column: str, value) -> str:
     """A ranking value as shown: shares as "96.3%", households per grid "512", per 1,000 "2.4", counts "1,234"."""
-    if _missing(value):
-        return "—"
     if column in PERCENT_COLUMNS:
-        return f"{value:.1%}"
+        return fmt.percent(value)
     if column == "households_per_grid":
-        return f"{value:.0f}"
+        return fmt.figure(value, "integer")
     if column in DECIMAL_COLUMNS:
-        return f"{value:.1f}"
-    return f"{int(value):,}" if isinstance(value, int | float) and float(value).is_integer() else str(value)
+        return fmt.decimal(value)
+    if isinstance(value, str):
+        return value
+    return fmt.count(value) if fmt.is_missing(value) or float(value).is_integer() else str(value)
 
 
 def labelled(frame: pd.DataFrame, as_text: bool = False) -> pd.DataFrame:

@@ -27,6 +27,12 @@ Budget rule
     A compound without a positive household count cannot be costed and is left out of plans
     (``Plan.excluded``).
 
+Objectives (what a batch maximises, ``OBJECTIVES``)
+    ``score``: the sum of the chosen compounds' priority scores — favours many small compounds, since
+    each compound's score is at most 100 whatever its size; ``households``: households improved;
+    ``score_households``: Σ score × households (priority points per household, summed over households).
+    Every objective is solved as the same exact 0/1 knapsack; only the value of each compound changes.
+
 Distances are straight lines in UTM zone 50N (EPSG:32650); inputs are WGS84/CGCS2000 GeoDataFrames
 and are never mutated.
 """
@@ -43,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from geo.briefing import Thresholds, year_elapsed, year_plan
 from geo.crs import metric_crs, require_crs
 from geo.errors import GuloError
 from geo.nearby import check_metres, in_days, nearest_distance, pairs_within, require_columns, twelve_months_before
@@ -60,6 +67,16 @@ COST_PER_HOUSEHOLD_WAN = 0.9
 """Estimated cost of a compound without a budget: per household, 万元 (基础类 rate)."""
 METHODS = {"milp": "整数规划（精确最优）", "greedy": "贪心（按每万元得分）"}
 """Planning methods and their Chinese names."""
+OBJECTIVES = {"score": "总优先级得分最大", "households": "受益户数最多", "score_households": "优先级×户数最大"}
+"""What a batch maximises (plan_batch ``objective``) and its Chinese name."""
+OBJECTIVE_NOTES = {
+    "score": "各小区优先级得分（0–100，与小区大小无关）之和最大：同样的钱倾向于多个小型小区。",
+    "households": "受益户数之和最大：倾向于每万元户数多的小区，不看优先级得分。",
+    "score_households": "得分 × 户数之和最大：每户按所在小区的优先级计分，兼顾紧迫程度与受益户数。",
+}
+"""One line per objective saying what it favours (shown beside the choice)."""
+HOUSEHOLD_BANDS = ((0, 100), (100, 200), (200, 500), (500, math.inf))
+"""Households per compound bands of ``size_distribution`` (lower bound included, upper excluded)."""
 MILP_TIME_LIMIT_S = 10.0
 _TOL_WAN = 1e-6
 COMPOUND_COLUMNS = ("code", "street_code", "status", "built_year", "households", "has_property_mgmt", "budget_wan")
@@ -224,7 +241,7 @@ class Plan:
 
     ``method`` is a key of METHODS; ``proven_optimal`` is True only when the integer programme was
     solved to proven optimality; ``excluded`` lists codes that could not be costed (no budget and
-    no households). Money is in 万元.
+    no households); ``objective`` is the key of OBJECTIVES that was maximised. Money is in 万元.
     """
 
     chosen: pd.DataFrame
@@ -233,6 +250,7 @@ class Plan:
     budget_wan: float
     street_caps: Mapping[str, float] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
+    objective: str = "score"
 
     @property
     def compounds(self) -> int:
@@ -253,6 +271,16 @@ class Plan:
     @property
     def method_label(self) -> str:
         return METHODS[self.method]
+
+    @property
+    def total_value(self) -> float:
+        """The objective's value of the batch (Σ score, Σ households or Σ score × households)."""
+        return float(objective_values(self.chosen, self.objective).sum()) if len(self.chosen) else 0.0
+
+    @property
+    def mean_households(self) -> float:
+        """Households per chosen compound on average; NaN for an empty batch."""
+        return self.households / self.compounds if self.compounds else math.nan
 
     def totals(self) -> dict[str, float]:
         """compounds, households, budget_used_wan, budget_left_wan (万元, to 1 yuan), total_score."""
@@ -276,8 +304,18 @@ def _check_budget(budget_wan: float, what: str = "预算") -> float:
     return float(budget_wan)
 
 
-def _check_plan_args(scored: pd.DataFrame, budget_wan, street_caps, method: str) -> dict[str, float]:
+def objective_values(items: pd.DataFrame, objective: str) -> np.ndarray:
+    """Each row's value under ``objective`` (a key of OBJECTIVES); unknown households count as 0."""
+    score = pd.to_numeric(items["score"], errors="coerce").fillna(0.0).to_numpy(float)
+    households = pd.to_numeric(items["households"], errors="coerce").fillna(0.0).to_numpy(float)
+    return {"score": score, "households": households, "score_households": score * households}[objective]
+
+
+def _check_plan_args(scored: pd.DataFrame, budget_wan, street_caps, method: str,
+                     objective: str = "score") -> dict[str, float]:
     """Validated arguments of plan_batch; returns the caps as floats."""
+    if objective not in OBJECTIVES:
+        raise GuloError(f"未知的规划目标“{objective}”，可选：{'、'.join(f'{k}（{v}）' for k, v in OBJECTIVES.items())}")
     if method not in METHODS:
         raise GuloError(f"未知的规划方法“{method}”，可选：{'、'.join(f'{k}（{v}）' for k, v in METHODS.items())}")
     _check_budget(budget_wan)
@@ -315,10 +353,10 @@ def _feasible(a: np.ndarray, upper: np.ndarray, pick: np.ndarray) -> bool:
     return bool(np.all(a @ pick.astype(float) <= upper + _TOL_WAN))
 
 
-def _greedy(items: pd.DataFrame, a: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Take compounds by score per 万元 (then score, then code) while they fit every constraint."""
-    ratio = items["score"].to_numpy(float) / items["budget_wan"].to_numpy(float)
-    order = np.lexsort((items["code"].astype(str).to_numpy(), -items["score"].to_numpy(float), -ratio))
+def _greedy(items: pd.DataFrame, value: np.ndarray, a: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Take compounds by value per 万元 (then value, then code) while they fit every constraint."""
+    ratio = value / items["budget_wan"].to_numpy(float)
+    order = np.lexsort((items["code"].astype(str).to_numpy(), -value, -ratio))
     return _fill(order, np.zeros(len(items), bool), a, upper)
 
 
@@ -333,15 +371,15 @@ def _fill(order: np.ndarray, pick: np.ndarray, a: np.ndarray, upper: np.ndarray)
     return pick
 
 
-def _milp(items: pd.DataFrame, a: np.ndarray, upper: np.ndarray, time_limit_s: float) -> tuple[np.ndarray, bool]:
+def _milp(value: np.ndarray, a: np.ndarray, upper: np.ndarray, time_limit_s: float) -> tuple[np.ndarray, bool]:
     """Exact 0/1 knapsack with side constraints (scipy.optimize.milp, HiGHS, relative gap 0).
 
     HiGHS presolve is off: it printed a stray debug line on some instances and saved no time here.
 
     Returns (picked, proven optimal); (nothing, False) when no solution came back in time.
     """
-    n = len(items)
-    res = milp(c=-items["score"].to_numpy(float), integrality=np.ones(n), bounds=Bounds(0, 1),
+    n = len(value)
+    res = milp(c=-value, integrality=np.ones(n), bounds=Bounds(0, 1),
                constraints=LinearConstraint(a, -np.inf, upper),
                options={"time_limit": time_limit_s, "mip_rel_gap": 0.0, "presolve": False})
     if res.x is None:
@@ -352,38 +390,56 @@ def _milp(items: pd.DataFrame, a: np.ndarray, upper: np.ndarray, time_limit_s: f
     return pick, res.status == 0
 
 
-def _choose(items: pd.DataFrame, a: np.ndarray, upper: np.ndarray, method: str,
+def _choose(items: pd.DataFrame, value: np.ndarray, a: np.ndarray, upper: np.ndarray, method: str,
             time_limit_s: float) -> tuple[np.ndarray, bool]:
     """Picked compounds and whether proven optimal; the MILP result is never worse than greedy."""
-    greedy = _greedy(items, a, upper)
+    greedy = _greedy(items, value, a, upper)
     if method == "greedy":
         return greedy, False
-    pick, optimal = _milp(items, a, upper, time_limit_s)
-    score = items["score"].to_numpy(float)
-    if not optimal and score[greedy].sum() > score[pick].sum():
+    pick, optimal = _milp(value, a, upper, time_limit_s)
+    if not optimal and value[greedy].sum() > value[pick].sum():
         return greedy, False
-    by_score = np.lexsort((items["code"].astype(str).to_numpy(), -score))
-    return _fill(by_score, pick, a, upper), optimal
+    by_value = np.lexsort((items["code"].astype(str).to_numpy(), -value))
+    return _fill(by_value, pick, a, upper), optimal
 
 
 def plan_batch(scored: pd.DataFrame, budget_wan: float, street_caps: Mapping[str, float] | None = None,
-               method: str = "milp", time_limit_s: float = MILP_TIME_LIMIT_S) -> Plan:
-    """Choose compounds of ``scored`` maximising the sum of scores within the budget.
+               method: str = "milp", time_limit_s: float = MILP_TIME_LIMIT_S, objective: str = "score") -> Plan:
+    """Choose compounds of ``scored`` maximising ``objective`` within the budget.
+
+    ``objective`` (OBJECTIVES): "score" the sum of priority scores, "households" the households
+    improved, "score_households" Σ score × households.
 
     Constraints: total cost (budget rule) ≤ ``budget_wan`` 万元, and per sub-district
     ``street_caps[street_code]`` 万元 (streets without a cap are limited by the total only; caps
     for streets with no candidates are ignored). ``method`` "milp": exact 0/1 programme
-    (scipy.optimize.milp); "greedy": by score per 万元. Either way no compound that still fits is
+    (scipy.optimize.milp); "greedy": by objective value per 万元. Either way no compound that still fits is
     left out. Budget 0 or no candidates → an empty plan. Arguments are checked first (GuloError).
     """
-    caps = _check_plan_args(scored, budget_wan, street_caps, method)
+    caps = _check_plan_args(scored, budget_wan, street_caps, method, objective)
     items, excluded = _priced(scored)
     if budget_wan == 0 or not len(items):
-        return Plan(items.iloc[0:0], method, method == "milp", float(budget_wan), caps, excluded)
+        return Plan(items.iloc[0:0], method, method == "milp", float(budget_wan), caps, excluded, objective)
     a, upper = _constraints(items, float(budget_wan), caps)
-    pick, optimal = _choose(items, a, upper, method, time_limit_s)
+    pick, optimal = _choose(items, objective_values(items, objective), a, upper, method, time_limit_s)
     chosen = items[pick].sort_values(["score", "code"], ascending=[False, True], kind="stable")
-    return Plan(chosen.reset_index(drop=True), method, optimal, float(budget_wan), caps, excluded)
+    return Plan(chosen.reset_index(drop=True), method, optimal, float(budget_wan), caps, excluded, objective)
+
+
+def size_distribution(chosen: pd.DataFrame) -> pd.DataFrame:
+    """Compounds and households of a batch per households-per-compound band (HOUSEHOLD_BANDS).
+
+    One row per band, smallest first, with ``band`` (Chinese label, e.g. "100–199 户"), ``compounds``
+    and ``households``; bands without compounds are kept with 0 so batches compare row by row.
+    Compounds without a household count fall in no band.
+    """
+    households = pd.to_numeric(chosen["households"], errors="coerce") if len(chosen) else pd.Series(dtype=float)
+    rows = []
+    for low, high in HOUSEHOLD_BANDS:
+        inside = households[(households >= low) & (households < high)]
+        label = f"{low} 户及以上" if math.isinf(high) else f"{low}–{high - 1} 户" if low else f"{high} 户以下"
+        rows.append({"band": label, "compounds": len(inside), "households": int(inside.sum())})
+    return pd.DataFrame(rows, columns=["band", "compounds", "households"])
 
 
 # ---------------------------------------------------------------------------------------------- years
@@ -396,9 +452,10 @@ def too_costly(scored: pd.DataFrame, annual_budget_wan: float) -> pd.DataFrame:
     return items[items["budget_wan"] > annual_budget_wan + _TOL_WAN].reset_index(drop=True)
 
 
-def schedule(scored: pd.DataFrame, annual_budget_wan: float, method: str = "milp") -> pd.DataFrame | None:
+def schedule(scored: pd.DataFrame, annual_budget_wan: float, method: str = "milp",
+             objective: str = "score") -> pd.DataFrame | None:
     """Every costable candidate's renovation year (1 = first) when each year's batch is planned
-    by priority (``plan_batch`` on what remains, scores kept as given) at this annual budget.
+    by priority (``plan_batch`` on what remains with ``objective``, scores kept as given) at this annual budget.
 
     Returns columns code, year, budget_wan, score; None when the budget is 0 or some compound
     costs more than the whole annual budget (see ``too_costly``) — then not everything can be done.
@@ -411,20 +468,58 @@ def schedule(scored: pd.DataFrame, annual_budget_wan: float, method: str = "milp
     year = 0
     while len(remaining):
         year += 1
-        plan = plan_batch(remaining, annual_budget_wan, method=method)
+        plan = plan_batch(remaining, annual_budget_wan, method=method, objective=objective)
         years.append(plan.chosen[["code", "budget_wan", "score"]].assign(year=year))
         remaining = remaining[~remaining["code"].isin(plan.chosen["code"])]
     cols = ["code", "year", "budget_wan", "score"]
     return pd.concat(years, ignore_index=True)[cols] if years else pd.DataFrame(columns=cols)
 
 
-def years_to_finish(scored: pd.DataFrame, annual_budget_wan: float, method: str = "milp") -> int | None:
+def years_to_finish(scored: pd.DataFrame, annual_budget_wan: float, method: str = "milp",
+                    objective: str = "score") -> int | None:
     """Years until every remaining candidate is renovated at ``annual_budget_wan`` 万元 a year.
 
     0 when nothing remains; None when the budget is 0 or a single compound costs more than it
     (``too_costly`` names those), since then some compound is never done.
     """
-    plan = schedule(scored, annual_budget_wan, method)
+    plan = schedule(scored, annual_budget_wan, method, objective)
     if plan is None:
         return None
     return int(plan["year"].max()) if len(plan) else 0
+
+
+# ---------------------------------------------------------------------------------------------- this year's plan
+
+DONE_STATUSES = (RenovationStatus.COMPLETED, RenovationStatus.MANAGED)
+PROGRESS_COLUMNS = ["planned", "done", "done_share", "elapsed", "lagging"]
+
+
+def year_plan_progress(compounds: pd.DataFrame, as_of: date, key: str,
+                       lag: float = Thresholds().plan_lag) -> pd.DataFrame:
+    """Per unit ``key`` with compounds of plan year ``as_of.year``: planned, done (已完工 or 长效管理),
+    done_share (0–1), elapsed (share of the year passed at the end of ``as_of``, 0–1) and lagging —
+    the overview's alert rule: done < planned and done_share < elapsed − ``lag``. Index: the unit codes;
+    an empty frame with those columns when nothing is planned for the year."""
+    require_columns(compounds, [key, "plan_year", "status"], "老旧小区")
+    if not isinstance(as_of, date):
+        raise GuloError(f"评估日期应为日期，实为 {as_of!r}")
+    plan = year_plan(compounds, key, as_of.year)
+    out = pd.DataFrame({"planned": plan["year_planned"], "done": plan["year_done"]}, index=plan.index)
+    out["done_share"] = out["done"] / out["planned"]
+    out["elapsed"] = year_elapsed(as_of)
+    out["lagging"] = (out["done"] < out["planned"]) & (out["done_share"] < out["elapsed"] - lag)
+    return out[PROGRESS_COLUMNS]
+
+
+def lagging_compounds(compounds: pd.DataFrame, as_of: date, key: str,
+                      lag: float = Thresholds().plan_lag) -> pd.DataFrame:
+    """The compounds of ``as_of.year``'s plan that are not done yet, in the units whose plan lags
+    (``year_plan_progress``); earliest lifecycle status first (not started before under way), then code.
+    An empty frame with the input's columns when no unit lags."""
+    progress = year_plan_progress(compounds, as_of, key, lag)
+    behind = progress.index[progress["lagging"]]
+    done = [s.value for s in DONE_STATUSES]
+    keep = (compounds["plan_year"] == as_of.year) & ~compounds["status"].isin(done) & compounds[key].isin(behind)
+    order = {s.value: i for i, s in enumerate(RenovationStatus)}
+    out = compounds[keep.to_numpy()].assign(_o=lambda f: f["status"].map(order))
+    return out.sort_values(["_o", "code"], kind="stable").drop(columns="_o")

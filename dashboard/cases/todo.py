@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.cases.common import open_case
 from dashboard.context import PageContext, engine_for_settings
+from dashboard.quick import all_clear
 from dashboard.text import md_format
 from data.cases import my_cases
 from geo.access import Account
@@ -63,6 +64,11 @@ def todo(ctx: PageContext, account: Account) -> None:
     if not len(cases):
         st.info(md_format("{}目前没有在办案件。", account.where))
         return
+    if st.toggle("只看已超期的案件", key="todo_overdue_only"):
+        cases = cases[cases["overdue"].to_numpy(bool)].reset_index(drop=True)
+        if not len(cases):
+            all_clear(md_format("{}目前没有超期未结案件。", account.where))
+            return
     st.caption(f"办理时限：受理之日起 {ctx.settings.overdue_days} 天；超期案件以红色显示，按剩余天数排列。"
                "点击一行即可办理该案件。")
     shown = table(ctx, cases)

@@ -17,8 +17,10 @@ import streamlit as st
 from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
 from dashboard.edit_ui import history_table, may_edit
+from dashboard.kpi import metric
 from dashboard.text import md_escape, md_format
 from data.staffing import assign_worker, grid_history, update_grid_figures, vacate_grid
+from geo import formatting as fmt
 from geo.access import Account, can_write
 from geo.errors import ConflictError, DatabaseFault, DataValidationError, PermissionDenied
 from geo.lifecycle import district_today
@@ -61,9 +63,8 @@ def _summary(ctx: PageContext, grids: pd.DataFrame, periods: pd.DataFrame) -> No
     now, then = int(grids["worker"].isna().sum()), len(vacant_grids(periods, grids, before))
     cols = st.columns(3)
     cols[0].metric("网格", f"{len(grids):,}")
-    cols[1].metric("专职网格员空缺", f"{now:,}", delta=f"{now - then:+d} 较30天前" if now != then else "与30天前持平",
-                   delta_color="inverse" if now != then else "off", delta_arrow="auto" if now != then else "off",
-                   help=f"30天前（{before.isoformat()}）空缺 {then} 个，按网格员到岗、离岗记录计算")
+    metric(cols[1], "专职网格员空缺", fmt.count(now), now - then, suffix="较30天前", lower_is_better=True,
+           help=f"30天前（{before.isoformat()}）空缺 {then} 个，按网格员到岗、离岗记录计算")
     cols[2].metric("网格协管员", f"{int(grids['assistants'].sum()):,}")
 
 

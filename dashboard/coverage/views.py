@@ -11,6 +11,7 @@ from dashboard.context import PageContext
 from dashboard.foliumview import show_folium
 from dashboard.mapunits import count_units, outline_table
 from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.quick import all_clear
 from data.export import to_xlsx
 from geo.coverage import (
     BAND_LABELS,
@@ -37,6 +38,9 @@ TOPOLOGY_HEADERS = {
     "area_outside_m2": "界外面积（平方米）", "share_outside": "界外比例", "sliver": "碎片", "problem": "问题代码",
     "problem_label": "问题", "lon": "经度", "lat": "纬度",
 }
+GRID_ALL_CLEAR = {True: "所选范围内每个网格都有专职网格员。",
+                  False: "所选范围内的网格户数都在标准范围内，且都有专职网格员。"}
+"""What the grid list says when it is empty (key: only vacant grids asked for)."""
 UNITS = {Level.DISTRICT: "communities", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
@@ -79,7 +83,8 @@ def grid_view(ctx: PageContext) -> pd.DataFrame:
     cols[1].metric(BAND_LABELS["over"], f"{int((table['band'] == 'over').sum())}")
     cols[2].metric(BAND_LABELS["under"], f"{int((table['band'] == 'under').sum())}")
     cols[3].metric("专职网格员空缺", f"{int(table['vacant'].sum())}")
-    listed = table[(table["band"] != "ok") | table["vacant"]]
+    only_vacant = st.toggle("只看专职网格员空缺的网格", key="grid_only_vacant")
+    listed = table[table["vacant"]] if only_vacant else table[(table["band"] != "ok") | table["vacant"]]
     shown = pd.DataFrame({"网格": listed["code"].map(ctx.units.names), "所属社区": listed["community_code"].map(ctx.units.names),
                           "户数": listed["households"], "偏离标准": listed["deviation"], "情况": listed["band_label"],
                           "专职网格员": listed["vacant"].map({True: "空缺", False: "在岗"}), "协管员": listed["assistants"]})
@@ -88,9 +93,12 @@ def grid_view(ctx: PageContext) -> pd.DataFrame:
         outline = outline_table(ctx, "communities")
         _map(ctx, {"grids": ctx.layer("grids"), outline: ctx.layer(outline)}, "grid_map", target_households=target)
     with right:
-        st.markdown(f"**需关注的网格（{len(shown)} 个）**")
-        st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 520),
-                     column_config={"偏离标准": st.column_config.NumberColumn(format="percent")})
+        st.markdown(f"**{'专职网格员空缺' if only_vacant else '需关注'}的网格（{len(shown)} 个）**")
+        if shown.empty:
+            all_clear(GRID_ALL_CLEAR[only_vacant])
+        else:
+            st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 520),
+                         column_config={"偏离标准": st.column_config.NumberColumn(format="percent")})
     return shown
 
 
@@ -116,14 +124,21 @@ def topology_view(ctx: PageContext) -> None:
 
 def coverage_inputs() -> tuple[list[str], int, float]:
     c1, c2, c3 = st.columns([3, 2, 1])
-    kinds = c1.multiselect("站点类型", [k.value for k in StationKind], default=[k.value for k in ONE_OLD_ONE_YOUNG_ONE_GENERAL],
-                           format_func=lambda v: StationKind(v).label, key="cov_kinds")
+    st.session_state.setdefault("cov_kinds", [k.value for k in ONE_OLD_ONE_YOUNG_ONE_GENERAL])  # 常用问题 may set it
+    kinds = c1.multiselect("站点类型", [k.value for k in StationKind], format_func=lambda v: StationKind(v).label,
+                           key="cov_kinds")
     circle = c2.selectbox("步行范围（社区生活圈）", list(LIFE_CIRCLES), index=0, key="cov_circle",
                           format_func=lambda k: f"{k}生活圈 · {LIFE_CIRCLES[k]} 米",
                           help="GB 50180-2018《城市居住区规划设计标准》：5 / 10 / 15 分钟生活圈约 300 / 500 / 1,000 米")
     detour = c3.number_input("绕行系数", 1.0, 2.0, 1.0, 0.1, key="cov_detour",
                              help="直线距离 × 绕行系数 ≤ 步行范围 视为覆盖；1.0 即按直线距离")
     return kinds, LIFE_CIRCLES[circle], float(detour)
+
+
+def covered_text(kinds: list[str], metres: int) -> str:
+    """The empty answer of the coverage list: every compound of the scope is covered."""
+    names = "、".join(StationKind(k).label for k in kinds)
+    return f"所选范围内全部覆盖：每个老旧小区步行 {metres} 米内都有{names}。"
 
 
 def coverage_day(ctx: PageContext) -> date:
@@ -165,7 +180,10 @@ def coverage_view(ctx: PageContext) -> pd.DataFrame:
         _map(ctx, {"gaps": gaps, table: units, "stations": shown}, "gap_map", inputs=(gap_kind, metres, detour, day))
     with right:
         st.markdown(f"**步行 {metres} 米内缺少所选站点的老旧小区（{len(listed)} 个，{int(listed['户数'].sum()):,} 户）**")
-        st.dataframe(listed, hide_index=True, width="stretch", height=min(38 + 35 * len(listed), 520))
+        if listed.empty:
+            all_clear(covered_text(kinds, metres))
+        else:
+            st.dataframe(listed, hide_index=True, width="stretch", height=min(38 + 35 * len(listed), 520))
     _completeness_table(ctx, day)
     return listed
 

@@ -83,8 +83,8 @@ def current_theme(rotate: int, now: float | None = None) -> Theme:
 def _tile(k: Kpi) -> str:
     change = ""
     if k.change_text:
-        worse = (k.change or 0) > 0 if k.lower_is_better else (k.change or 0) < 0
-        tone = "" if round(k.change or 0, 1) == 0 else "bad" if worse else "good"
+        worse = k.direction > 0 if k.lower_is_better else k.direction < 0
+        tone = "" if k.direction == 0 else "bad" if worse else "good"
         change = f'<div class="d {tone}">{html.escape(k.change_text)}</div>'
     return (f'<div class="bs-tile"><div class="l">{html.escape(k.label)}</div>'
             f'<div class="v">{html.escape(k.text)}</div>{change}</div>')

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.charts import stacked_bars
 from dashboard.context import PageContext
-from dashboard.kpi import kpi_cards
+from dashboard.kpi import NAME_WIDTH, kpi_cards
 from dashboard.nav import pages
 from dashboard.text import md_escape
 from data.briefing import briefing_pdf, briefing_xlsx
@@ -63,7 +63,7 @@ def rankings_panel(ctx: PageContext, b: Briefing, child_label: str) -> None:
             frame = b.rankings[theme.key]
             config = {c: st.column_config.NumberColumn(COLUMN_LABELS.get(c, "排名"), format=FORMATS.get(c, "%d"))
                       for c in frame.columns if c != "name"}
-            config["name"] = st.column_config.TextColumn("名称", pinned=True)
+            config["name"] = st.column_config.TextColumn("名称", pinned=True, width=NAME_WIDTH)
             st.dataframe(frame, column_config=config, hide_index=True, width="stretch",
                          height=min(38 + 35 * len(frame), 420), key=f"rank_{theme.key}")
             _link(ctx, theme.page, f"查看{theme.label}详情 →", ctx.scope.code)

@@ -12,6 +12,7 @@ from dashboard.cases.form import intake
 from dashboard.cases.todo import todo
 from dashboard.cases.view import case_view
 from dashboard.context import setup_page
+from dashboard.quick import quick_questions
 from dashboard.text import md_format
 
 TITLE = "案件办理"
@@ -28,6 +29,7 @@ def render() -> None:
     apply_pending()
     st.caption(md_format("{}：受理和办理{}范围内的案件；每次保存都记入操作日志。", account.label, account.where))
     show_flash()
+    quick_questions("cases")  # may set the view, so before it
     st.session_state.setdefault(VIEW_KEY, VIEWS[0])
     view = st.segmented_control("视图", VIEWS, key=VIEW_KEY, label_visibility="collapsed") or VIEWS[0]
     if view == VIEWS[0]:

@@ -9,6 +9,7 @@ from dashboard.coverage.grid_edit import grid_edit_view
 from dashboard.coverage.staffing import staffing_view
 from dashboard.coverage.station_edit import station_edit_view
 from dashboard.coverage.views import coverage_view, export_button, grid_view, sites_view, topology_view
+from dashboard.quick import quick_questions
 from dashboard.scope_ui import breadcrumb, selectors
 from dashboard.text import md_escape
 
@@ -22,7 +23,9 @@ def render() -> None:
     selectors(ctx)
     st.title(f"{md_escape(ctx.units.name(ctx.scope))} · 网格与服务覆盖")
     breadcrumb(ctx)
-    view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="cov_view", label_visibility="collapsed") or VIEWS[0]
+    quick_questions("coverage")  # sets the view and its inputs, so before them
+    st.session_state.setdefault("cov_view", VIEWS[0])
+    view = st.segmented_control("视图", VIEWS, key="cov_view", label_visibility="collapsed") or VIEWS[0]
     if view in EDIT_VIEWS:
         EDIT_VIEWS[view](ctx)
         return

@@ -14,14 +14,26 @@ import streamlit as st
 from dashboard.charts import stacked_bars
 from dashboard.context import PageContext, engine, setup_page
 from dashboard.foliumview import show_folium
+from dashboard.kpi import metric
 from dashboard.mapunits import count_units
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.nav import pages
+from dashboard.quick import PAGE_QUESTIONS, all_clear, ask_from_url, quick_questions
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
 from dashboard.text import md_escape
 from data.exchange import case_workbook
+from geo import formatting as fmt
 from geo.access import case_detail_note, may_see_case_details, strip_case_details
-from geo.disputes import STAT_LABELS, DisputeFilter, apply_filter, case_table, cases_per_1000, compare, repeat_addresses
+from geo.disputes import (
+    STAT_LABELS,
+    DisputeFilter,
+    apply_filter,
+    case_table,
+    cases_per_1000,
+    compare,
+    overdue_mask,
+    repeat_addresses,
+)
 from geo.hierarchy import child_key
 from geo.rollup import monthly_disputes, open_on
 from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level
@@ -38,33 +50,45 @@ def _filters() -> DisputeFilter:
                               ("statuses", DisputeStatus, "状态")):
         pick[name] = tuple(st.sidebar.multiselect(label, [m.value for m in enum], format_func=lambda v, e=enum: e(v).label,
                                                   key=f"dispute_{name}", placeholder="全部"))
+    st.sidebar.toggle("列出超期未结案件", key="dispute_overdue_only", help="在统计卡片下方列出超期未结的案件（按所选筛选）")
     return DisputeFilter(**pick)
 
 
+def _overdue(ctx: PageContext, in_period: pd.DataFrame, details: bool) -> None:
+    """超期未结: the open cases past the time limit, counted per child unit (for everyone) and listed (only with
+    ``details``); said in words when there are none."""
+    late = in_period[overdue_mask(in_period, ctx.as_of, ctx.settings.overdue_days).to_numpy()]
+    st.markdown(f"**超期未结案件：{len(late)} 件**（受理超过 {ctx.settings.overdue_days} 天仍未办结，截至 {ctx.as_of:%Y-%m-%d}）")
+    if late.empty:
+        all_clear("所选范围内没有超期未结案件。")
+        return
+    key = child_key(ctx.scope) or "grid_code"
+    counts = late.groupby(key).size().sort_values(ascending=False)
+    left, right = st.columns([1, 2] if details else [1, 1])
+    left.dataframe(pd.DataFrame({"单元": counts.index.map(lambda c: ctx.units.names.get(c, c)), "超期件数": counts.to_numpy()}),
+                   hide_index=True, width="stretch", height=min(38 + 35 * len(counts), 300))
+    if details:
+        table = case_table(late, ctx.units.names, ctx.as_of, ctx.settings.overdue_days)
+        right.dataframe(table[["编号", "受理日期", "类别", "状态", "社区", "网格", "地址", "办理天数"]], hide_index=True,
+                        width="stretch", height=min(38 + 35 * len(table), 300))
+
+
+CARDS = (  # label, column, kind, unit, lower is better (None: neither, drawn grey)
+    ("受理", "received", "count", "", True), ("办结", "closed", "count", "", None),
+    ("调解成功率", "success_rate", "percent", "", False), ("办结天数中位数", "median_days", "count", "天", True),
+    ("90%办结天数", "p90_days", "count", "天", True), ("超期未结", "overdue", "count", "", True),
+)
+
+
 def _cards(stats: pd.DataFrame) -> None:
+    """This period's figures with their change against the previous one (zero: 与上期持平, grey, no arrow)."""
     now, before, last_year = (stats.iloc[i] for i in range(3))
-    cols = st.columns(6)
-    items = [("受理", "received", "{:,.0f}"), ("办结", "closed", "{:,.0f}"), ("调解成功率", "success_rate", "{:.1%}"),
-             ("办结天数中位数", "median_days", "{:.0f} 天"), ("90%办结天数", "p90_days", "{:.0f} 天"),
-             ("超期未结", "overdue", "{:,.0f}")]
-    for col, (label, key, fmt) in zip(cols, items):
-        value = now[key]
-        shown = "—" if value is None or pd.isna(value) else fmt.format(value)
-        col.metric(label, shown, delta=_delta(value, before[key], key), delta_color="off" if key == "closed" else "inverse"
-                   if key in ("received", "overdue", "median_days", "p90_days") else "normal",
-                   help=f"上期 {_plain(before[key], fmt)} · 去年同期 {_plain(last_year[key], fmt)}")
-
-
-def _plain(value, fmt: str) -> str:
-    return "—" if value is None or pd.isna(value) else fmt.format(value)
-
-
-def _delta(now, before, key: str) -> str | None:
-    if any(v is None or pd.isna(v) for v in (now, before)):
-        return None
-    if key == "success_rate":
-        return f"{(now - before) * 100:+.1f} 个百分点"
-    return f"{now - before:+,.0f} 较上期"
+    for col, (label, key, kind, unit, lower) in zip(st.columns(len(CARDS)), CARDS):
+        diff = None if fmt.is_missing(now[key]) or fmt.is_missing(before[key]) else now[key] - before[key]
+        about = f"上期 {fmt.figure(before[key], kind, unit=unit)} · 去年同期 {fmt.figure(last_year[key], kind, unit=unit)}"
+        metric(col, label, fmt.figure(now[key], kind, unit=unit), diff * 100 if kind == "percent" and diff is not None
+               else diff, kind, lower_is_better=bool(lower), neutral=lower is None,
+               help=fmt.help_with_reason(about, now[key], "no_closed"))
 
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={PageContext: lambda c: (
@@ -137,11 +161,13 @@ def _case_list(ctx: PageContext, in_period: pd.DataFrame, repeats: pd.DataFrame)
 
 def render() -> None:
     ctx = setup_page()
+    ask_from_url(PAGE_QUESTIONS["disputes"])  # before the filters it sets
     selectors(ctx)
     period_selector(ctx)
     flt = _filters()
     st.title(f"{md_escape(ctx.units.name(ctx.scope))} · 矛盾纠纷")
     breadcrumb(ctx)
+    quick_questions("disputes")
     p = ctx.period
     st.caption(f"统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），与上期及去年同期比较；"
                f"超期：受理超过 {ctx.settings.overdue_days} 天仍未办结")
@@ -150,6 +176,8 @@ def render() -> None:
         st.info(md_escape(case_detail_note(ctx.account, ctx.scope)), icon="🔒")
     f = _figures(ctx, flt, details)
     _cards(f.stats)
+    if st.session_state.get("dispute_overdue_only"):
+        _overdue(ctx, f.in_period, details)
     with st.expander("本期、上期与去年同期对比"):
         table = f.stats[["start", "end", *STAT_LABELS]].rename(columns={"start": "起", "end": "止", **STAT_LABELS})
         st.dataframe(table, width="stretch")

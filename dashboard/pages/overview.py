@@ -11,11 +11,11 @@ from dashboard.mapview import INDICATOR_LABELS, INDICATORS, show_map
 from dashboard.overview import bigscreen
 from dashboard.overview.brief import make_briefing
 from dashboard.overview.panels import alerts_panel, documents, party_cards, rankings_panel, trend
+from dashboard.quick import question_links
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
 from dashboard.text import md_escape
 
 DEFAULT_INDICATOR = "renovated_share"
-COMPACT_METRICS = "<style>[data-testid='stMetricValue'] { font-size: 1.8rem; }</style>"  # six cards to a row
 
 
 def _indicator() -> str:
@@ -40,7 +40,7 @@ def render() -> None:
     st.caption(f"数据截至 {ctx.as_of:%Y年%m月%d日} · 统计周期 {p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}（{p.days}天），"
                "变化量与前一等长周期比较 · 点击地图上的单元可逐级下钻")
     documents(b)
-    st.html(COMPACT_METRICS)
+    question_links(ctx.scope.code, ctx.period_days)
     party_cards(b)
     st.markdown("**治理概况**")
     kpi_cards(b.kpis, per_row=6)

@@ -4,8 +4,18 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.context import setup_page
+from dashboard.quick import quick_questions
 from dashboard.renovation.editor import editor
-from dashboard.renovation.pipeline import by_type_and_year, detail, filtered, ledger, show_compounds_map, status_cards
+from dashboard.renovation.pipeline import (
+    LAG_HELP,
+    by_type_and_year,
+    detail,
+    filtered,
+    ledger,
+    plan_lag,
+    show_compounds_map,
+    status_cards,
+)
 from dashboard.renovation.planner import planner
 from dashboard.scope_ui import breadcrumb, selectors
 from dashboard.text import md_escape
@@ -19,9 +29,13 @@ def render() -> None:
     st.title(f"{md_escape(ctx.units.name(ctx.scope))} · 老旧小区改造")
     breadcrumb(ctx)
     table = ledger(ctx)
-    view = st.segmented_control("视图", VIEWS, default=VIEWS[0], key="reno_view", label_visibility="collapsed") or VIEWS[0]
+    quick_questions("renovation")  # sets the view and its inputs, so before them
+    st.session_state.setdefault("reno_view", VIEWS[0])
+    view = st.segmented_control("视图", VIEWS, key="reno_view", label_visibility="collapsed") or VIEWS[0]
     if view == VIEWS[0]:
         status_cards(table)
+        if st.toggle("显示本年计划滞后", key="reno_lagging", help=LAG_HELP):
+            plan_lag(ctx)
         by_type_and_year(ctx)
         show_compounds_map(ctx)  # the page's width: room for the legend beside the scope, the table below
         shown = filtered(table)

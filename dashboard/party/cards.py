@@ -7,9 +7,10 @@ import math
 import pandas as pd
 import streamlit as st
 
+from geo import formatting as fmt
 from geo.party import CONSULTATION_TARGET, FUNDS_MIN_WAN, PARTY_RATIOS, SPACE_MIN_M2
 
-MISSING = "—"
+MISSING = fmt.MISSING
 PER_ROW = 5
 
 
@@ -24,17 +25,17 @@ def _num(total: pd.Series, key: str) -> float | None:
 
 def _share(total: pd.Series, key: str) -> str:
     v = _num(total, key)
-    return MISSING if v is None else f"{v:.1%}"
+    return fmt.percent(v)
 
 
 def _decimal(total: pd.Series, key: str) -> str:
     v = _num(total, key)
-    return MISSING if v is None else f"{v:.1f}"
+    return fmt.decimal(v)
 
 
 def _count(total: pd.Series, key: str) -> str:
     v = _num(total, key)
-    return MISSING if v is None else f"{int(v):,}"
+    return fmt.count(v)
 
 
 def _with_unit(figure: str, unit: str) -> str:

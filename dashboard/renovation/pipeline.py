@@ -10,9 +10,14 @@ from dashboard.context import PageContext, go_to
 from dashboard.foliumview import show_folium
 from dashboard.mapunits import clicked_unit, count_units, outline_table
 from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.quick import all_clear
 from dashboard.text import md_escape
+from geo import formatting as fmt
 from geo.access import case_detail_note, may_see_case_details, redact_case_details
+from geo.briefing import Thresholds, year_elapsed
+from geo.hierarchy import child_key
 from geo.nearby import disputes_near, stations_within, twelve_months_before
+from geo.renovation import lagging_compounds, year_plan_progress
 from geo.rollup import renovation_pipeline
 from geo.scope import DISTRICT
 from geo.vocab import Level, RenovationStatus, RenovationType
@@ -147,3 +152,33 @@ def nearby_disputes(ctx: PageContext, disputes: pd.DataFrame) -> None:
                                "地址": shown["address"].fillna("（辖区外，不显示）"),
                                "距离（米）": shown["distance_m"].round(0)}),
                  hide_index=True, width="stretch")
+
+
+LAG_HELP = f"本年度计划完工比例落后于时间进度超过 {Thresholds().plan_lag:.0%} 的单元（与总览预警同一规则）"
+
+
+def plan_lag(ctx: PageContext) -> None:
+    """本年计划滞后: the child units whose plan for this year trails the share of the year passed by more than
+    the overview's alert threshold, and their compounds of this year's plan not yet done; said in words when none."""
+    compounds, year, key = ctx.layer("compounds"), ctx.as_of.year, child_key(ctx.scope) or "grid_code"
+    progress = year_plan_progress(compounds, ctx.as_of, key)
+    behind = progress[progress["lagging"]]
+    st.markdown(f"**本年计划滞后（{year}年计划，截至 {ctx.as_of:%m月%d日} 时间进度 {year_elapsed(ctx.as_of):.0%}）："
+                f"{len(behind)} 个单元**")
+    if progress.empty:
+        all_clear(f"所选范围内没有计划年度为 {year} 年的小区。")
+        return
+    if behind.empty:
+        all_clear(f"所选范围内本年计划均按时间进度推进（{len(progress)} 个单元有 {year} 年计划）。")
+        return
+    names = ctx.units.names
+    st.dataframe(pd.DataFrame({"单元": behind.index.map(lambda c: names.get(c, c)), "计划小区": behind["planned"],
+                               "已完工": behind["done"], "完工比例": behind["done_share"].map(fmt.percent),
+                               "时间进度": behind["elapsed"].map(fmt.percent)}),
+                 hide_index=True, width="stretch")
+    late = lagging_compounds(compounds, ctx.as_of, key)
+    st.markdown(f"**其中尚未完工的小区（{len(late)} 个）**")
+    st.dataframe(pd.DataFrame({"小区名称": late["name"], "所属社区": late["community_code"].map(names),
+                               "改造状态": late["status"].map(RenovationStatus.labels()), "户数": late["households"],
+                               "开工日期": pd.to_datetime(late["started_on"]).dt.date}),
+                 hide_index=True, width="stretch", height=min(38 + 35 * len(late), 360))

@@ -5,8 +5,21 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.context import PageContext
+from dashboard.kpi import metric
 from data.export import to_xlsx
-from geo.renovation import FACTOR_LABELS, FACTORS, METHODS, Plan, PriorityWeights, plan_batch, score_compounds
+from geo import formatting as fmt
+from geo.renovation import (
+    FACTOR_LABELS,
+    FACTORS,
+    METHODS,
+    OBJECTIVE_NOTES,
+    OBJECTIVES,
+    Plan,
+    PriorityWeights,
+    plan_batch,
+    score_compounds,
+    size_distribution,
+)
 from geo.renovation import years_to_finish as finish_years
 from geo.scope import DISTRICT
 from geo.vocab import RenovationStatus
@@ -63,20 +76,31 @@ def _plan_inputs(ctx: PageContext) -> tuple[float, int, float | None]:
     return float(budget), int(year), (float(cap) or None)
 
 
+def objective_input() -> str:
+    """The planning objective (geo.renovation.OBJECTIVES) with a line saying what it favours."""
+    objective = st.radio("规划目标", list(OBJECTIVES), format_func=OBJECTIVES.get, key="plan_objective", horizontal=True,
+                         help="三种目标都用整数规划精确求解，只是每个小区的“价值”不同：得分、户数或得分 × 户数") or "score"
+    st.caption(OBJECTIVE_NOTES[objective])
+    return objective
+
+
 def planner(ctx: PageContext, pipeline: pd.DataFrame) -> None:
-    """The planner tab: inputs, the optimised batch with its score breakdown, totals, years to finish, export."""
+    """The planner tab: inputs, the objective, the optimised batch with its score breakdown, totals, its size
+    distribution, years to finish, export."""
     st.caption("候选：未纳入计划与已纳入计划（尚未开工）的小区。批次用整数规划（scipy MILP，精确最优）在预算内"
-               "使总优先级得分最大，并与“按每万元得分贪心”对比；无预算的小区按 25 万元 + 0.9 万元/户估算。")
+               "使所选目标最大，并与“按每万元价值贪心”对比；无预算的小区按 25 万元 + 0.9 万元/户估算。")
     budget, year, cap = _plan_inputs(ctx)
+    objective = objective_input()
     weights = weight_inputs()
     scored = scored_candidates(ctx, weights)
     if scored.empty:
         st.info("当前范围内没有待改造的小区。")
         return
     caps = {s: cap for s in scored["street_code"].unique()} if cap else None
-    plan = plan_batch(scored, budget, street_caps=caps, method="milp")
-    greedy = plan_batch(scored, budget, street_caps=caps, method="greedy")
+    plan = plan_batch(scored, budget, street_caps=caps, method="milp", objective=objective)
+    greedy = plan_batch(scored, budget, street_caps=caps, method="greedy", objective=objective)
     _totals(plan, greedy, scored, budget)
+    _sizes(plan)
     table = _batch_table(plan, year, ctx.units.names)
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 460),
                  column_config={"优先级得分": st.column_config.ProgressColumn("优先级得分", min_value=0, max_value=100,
@@ -86,17 +110,40 @@ def planner(ctx: PageContext, pipeline: pd.DataFrame) -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="plan_xlsx")
 
 
+VALUE_CARDS = {"score": ("总优先级得分", "decimal"), "households": ("受益户数（目标）", "count"),
+               "score_households": ("得分×户数", "count")}
+"""The card of each objective's value: its label and its kind (``geo.formatting``)."""
+
+
+def _objective_card(col, plan: Plan, greedy: Plan) -> None:
+    """The objective's value of the batch and its change against greedy (「与贪心法持平」 when equal)."""
+    label, kind = VALUE_CARDS[plan.objective]
+    metric(col, label, fmt.figure(plan.total_value, kind), plan.total_value - greedy.total_value, kind, "较贪心法",
+           help=f"规划目标：{OBJECTIVES[plan.objective]}；贪心法（按每万元价值）为 {fmt.figure(greedy.total_value, kind)}")
+
+
 def _totals(plan: Plan, greedy: Plan, scored: pd.DataFrame, budget: float) -> None:
     t = plan.totals()
     cols = st.columns(5)
     cols[0].metric("建议改造小区", f"{t['compounds']} 个", help=f"方法：{METHODS[plan.method]}"
-                   + ("（已证明最优）" if plan.proven_optimal else ""))
+                   + ("（已证明最优）" if plan.proven_optimal else "") + f"；平均每个小区 {fmt.decimal(plan.mean_households)} 户")
     cols[1].metric("受益户数", f"{int(t['households']):,}")
-    cols[2].metric("使用预算", f"{t['budget_used_wan']:,.1f} 万元", help=f"剩余 {t['budget_left_wan']:,.1f} 万元")
-    cols[3].metric("总优先级得分", f"{t['total_score']:,.1f}",
-                   delta=f"{t['total_score'] - greedy.total_score:+.1f} 较贪心法", delta_color="normal")
-    years = finish_years(scored, budget)
+    cols[2].metric("使用预算", fmt.decimal(t["budget_used_wan"], unit="万元"),
+                   help=f"剩余 {fmt.decimal(t['budget_left_wan'], unit='万元')}")
+    _objective_card(cols[3], plan, greedy)
+    years = finish_years(scored, budget, objective=plan.objective)
     unplanned = int((scored["status"] == RenovationStatus.NOT_PLANNED.value).sum())
     cols[4].metric("全部完成需", "无法完成" if years is None else f"{years} 年",
                    help=f"按此年度预算逐年规划，{len(scored)} 个待改造小区（其中 {unplanned} 个尚未纳入计划）全部完成所需年数；"
                         "预算为 0 或单个小区超出年度预算时无法完成")
+
+
+def _sizes(plan: Plan) -> None:
+    """The batch's size distribution: compounds and households per households-per-compound band."""
+    sizes = size_distribution(plan.chosen)
+    st.markdown(f"**批次规模分布**（{plan.compounds} 个小区，平均每个小区 {fmt.decimal(plan.mean_households)} 户）")
+    left, right = st.columns([2, 3])
+    left.dataframe(sizes.rename(columns={"band": "每个小区户数", "compounds": "小区数", "households": "户数"}),
+                   hide_index=True, width="stretch")
+    right.bar_chart(sizes.set_index("band")["compounds"].rename("小区数"), x_label="每个小区户数", y_label="小区数",
+                    height=190, color="#c62828")
