@@ -80,3 +80,25 @@ def test_wide_screens_hide_the_phone_scope_picker(app):
         assert page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.is_visible()
         tops = {top for _, top, _ in page.evaluate(BOXES)[:4]}
         assert len(tops) == 1  # the first four cards (党建引领, four to a row) share a row
+
+
+BIG_CUT = """() => {
+  const out = [];
+  for (const box of document.querySelectorAll(".bs-rank-box"))  // the ranking fits its column: nothing to scroll
+    if (box.scrollWidth > box.clientWidth + 1) out.push("ranking " + box.scrollWidth + ">" + box.clientWidth);
+  for (const v of document.querySelectorAll(".bs-tile .v"))  // a figure stays on one line
+    if (v.getClientRects().length && v.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(v).fontSize))
+      out.push("tile " + v.innerText);
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])
+def test_big_screen_ranking_and_tiles_fit(app, width, height):
+    """The big screen's party theme (7 ranking columns, 「63/69 个社区」) fits an office screen as well as the wall."""
+    with browser_page(width, height) as (page, _):
+        page.goto(f"{app}/?screen=big&theme=party", wait_until="domcontentloaded")
+        page.locator(".bs-rank").first.wait_for(timeout=180_000)
+        wait_idle(page)
+        assert page.locator(".bs-tile").count() >= 7
+        assert page.evaluate(BIG_CUT) == [], f"cut at {width}×{height}"

@@ -42,18 +42,23 @@ STYLE = """<style>
 .bs-sub, .bs-note { font-size: 20px; color: #8fa3bf; }
 .bs-note { font-size: 15px; margin-top: 6px; }
 .bs-tiles { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
-.bs-tile { background: #0e2035; border: 1px solid #1f3b5c; border-radius: 10px; padding: 10px 14px; min-height: 178px; }
-.bs-tile .l { font-size: 20px; color: #8fa3bf; }
-.bs-tile .v { font-size: 42px; font-weight: 700; color: #ffffff; line-height: 1.2; margin-top: 6px; }
+.bs-tile { background: #0e2035; border: 1px solid #1f3b5c; border-radius: 10px; padding: 10px 14px;
+           min-height: clamp(118px, 9.3vw, 178px); }
+.bs-tile .l { font-size: clamp(14px, 1.05vw, 20px); color: #8fa3bf; }
+.bs-tile .v { font-size: clamp(26px, 2.2vw, 42px); font-weight: 700; color: #ffffff; line-height: 1.2; margin-top: 6px; }
 .bs-tile .d { font-size: 18px; color: #8fa3bf; }
+.bs-tile .v .u { font-size: 0.5em; font-weight: 400; color: #c9d6e6; white-space: nowrap; }
 .bs-tile .bad { color: #ff7b72; } .bs-tile .good { color: #56d364; }
 .bs-theme { font-size: 34px; font-weight: 700; color: #ffd166; margin: 4px 0 8px 0; }
 .bs-dots span { display: inline-block; margin-left: 14px; font-size: 20px; color: #4a607d; }
 .bs-dots span.on { color: #ffd166; font-weight: 700; }
-table.bs-rank { width: 100%; border-collapse: collapse; font-size: 20px; color: #e6edf5; }
-table.bs-rank th { font-size: 15px; color: #8fa3bf; font-weight: 400; text-align: right; border-bottom: 1px solid #1f3b5c;
-                   padding: 4px 4px 4px 10px; }
-table.bs-rank td { padding: 5px 4px 5px 10px; text-align: right; border-bottom: 1px solid #132a44; white-space: nowrap; }
+.bs-rank-box { overflow-x: auto; }
+table.bs-rank { width: 100%; border-collapse: collapse; font-size: clamp(13px, 1.05vw, 20px); color: #e6edf5; }
+table.bs-rank th { font-size: clamp(11px, 0.8vw, 15px); color: #8fa3bf; font-weight: 400; text-align: right;
+                   border-bottom: 1px solid #1f3b5c;
+                   padding: 4px 2px 4px clamp(4px, 0.5vw, 10px); }
+table.bs-rank td { padding: 5px 2px 5px clamp(4px, 0.5vw, 10px); text-align: right;
+                   border-bottom: 1px solid #132a44; white-space: nowrap; }
 table.bs-rank td:nth-child(2), table.bs-rank th:nth-child(2) { text-align: left; }
 .bs-alert { font-size: 19px; color: #ffb4a9; margin: 4px 0; }
 </style>"""
@@ -86,8 +91,11 @@ def _tile(k: Kpi) -> str:
         worse = k.direction > 0 if k.lower_is_better else k.direction < 0
         tone = "" if k.direction == 0 else "bad" if worse else "good"
         change = f'<div class="d {tone}">{html.escape(k.change_text)}</div>'
+    figure, unit = html.escape(k.text), html.escape(k.unit)
+    if unit and figure.endswith(unit):  # "63/69 个社区": the unit smaller, so the figure stays on one line
+        figure = f'{figure.removesuffix(unit).rstrip()} <span class="u">{unit}</span>'
     return (f'<div class="bs-tile"><div class="l">{html.escape(k.label)}</div>'
-            f'<div class="v">{html.escape(k.text)}</div>{change}</div>')
+            f'<div class="v">{figure}</div>{change}</div>')
 
 
 def _header(ctx: PageContext, b: Briefing, theme: Theme) -> None:
@@ -121,7 +129,7 @@ def _theme_panel(b: Briefing, theme: Theme) -> None:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
                        for row in table.itertuples(index=False))
-        st.html(f'<table class="bs-rank"><tr>{head}</tr>{body}</table>')
+        st.html(f'<div class="bs-rank-box"><table class="bs-rank"><tr>{head}</tr>{body}</table></div>')
     alerts = b.alerts[b.alerts["theme"] == theme.key]
     lines = "".join(f'<div class="bs-alert">⚠ {html.escape(r.name)}：{html.escape(r.message)}</div>'
                     for r in alerts.head(4).itertuples())
