@@ -17,6 +17,8 @@ Methods (:class:`geo.vocab.ClassifyMethod`), computed with mapclassify and alway
   (breaks snapped down to observed values too, empty classes dropped).
 
 When most values are equal, quantiles degenerate (0.0 / 0.0–1.8): they fall back to equal steps.
+Legend labels (``class_ranges``) get at most one decimal more than the indicator's format; neighbouring
+classes that would still read the same number are merged first (``readable_breaks``).
 
 With ``k`` or fewer distinct values each distinct value is its own class (no duplicate breaks,
 one class when all values are equal); with no values at all there are no breaks.
@@ -184,22 +186,44 @@ def class_labels(breaks: Sequence[float], minimum: float, fmt: str | None = None
 def class_ranges(values: Iterable[Any], breaks: Sequence[float], fmt: str | None = None) -> list[str]:
     """Legend labels of the classes from the values each holds: "lowest–highest", one number when they agree.
 
-    Adjacent labels never share a number ("73%" then "73%–76%"): the format gets up to three more
-    decimals until they differ. An empty class (not made by ``class_breaks``) reads from its bounds.
+    When two adjacent labels would share a number ("73%" then "73%–76%") the labels get one more decimal
+    than ``fmt`` ("72.8%–73.1%"), never more; classes that still touch are for ``readable_breaks`` to merge.
+    An empty class (not made by ``class_breaks``) reads from its bounds.
     """
-    y = numeric_values(values)
-    bounds = check_breaks(breaks)
+    spans = _spans(numeric_values(values), check_breaks(breaks))
+    for fmt_try in _finer_formats(fmt):
+        labels = [format_range(lo, hi, fmt_try) for lo, hi in spans]
+        if not _touching(spans, fmt_try):
+            return labels
+    return labels
+
+
+def readable_breaks(values: Iterable[Any], breaks: Sequence[float], fmt: str | None = None) -> list[float]:
+    """``breaks`` less those between neighbouring classes whose labels would share a number even with one
+    more decimal than ``fmt`` (0.596–0.605 then 0.609–0.698 at "{:.1f}": both read 0.6, and 0.60 / 0.61 at
+    one decimal more, so they stay apart; 0.601 then 0.604 would be merged): fewer classes, each label
+    readable. The last break (the maximum) always stays; a subset of ``breaks``. Does not modify the input.
+    """
+    y, bounds = numeric_values(values), check_breaks(breaks)
+    finest = _finer_formats(fmt)[-1]
+    while len(bounds) > 1:
+        spans = _spans(y, bounds)
+        joined = {i for i, (a, b) in enumerate(pairwise(spans)) if format_value(a[1], finest) == format_value(b[0], finest)}
+        if not joined:
+            break
+        bounds = [b for i, b in enumerate(bounds) if i not in joined]  # class i joins class i + 1
+    return bounds
+
+
+def _spans(y: pd.Series, bounds: list[float]) -> list[tuple[float, float]]:
+    """(lowest, highest) value held by each class; an empty class spans from the previous bound to its own."""
     cls = assign_classes(y, bounds)
     spans = []
     for i, hi in enumerate(bounds):
         members = y[cls == i]
         lo = members.min() if len(members) else (bounds[i - 1] if i else hi)
         spans.append((float(lo), float(members.max()) if len(members) else hi))
-    for fmt_try in _finer_formats(fmt):
-        labels = [format_range(lo, hi, fmt_try) for lo, hi in spans]
-        if not _touching(spans, fmt_try):
-            return labels
-    return labels
+    return spans
 
 
 def _touching(spans: list[tuple[float, float]], fmt: str | None) -> bool:
@@ -211,11 +235,10 @@ _DECIMALS = re.compile(r"\.(\d+)([f%])")
 
 
 def _finer_formats(fmt: str | None) -> list[str | None]:
-    """``fmt`` and up to three versions of it with one more decimal each (None: 2 decimals, then 3, 4, 5)."""
+    """``fmt`` and ``fmt`` with one decimal more, the most a legend label gets (None: up to 2 decimals, then 3)."""
     if fmt is None:
-        return [None, "{:,.3f}", "{:,.4f}", "{:,.5f}"]
+        return [None, "{:,.3f}"]
     match = _DECIMALS.search(fmt)
     if not match:
         return [fmt]
-    n = int(match.group(1))
-    return [fmt] + [fmt[:match.start()] + f".{n + d}{match.group(2)}" + fmt[match.end():] for d in (1, 2, 3)]
+    return [fmt, fmt[:match.start()] + f".{int(match.group(1)) + 1}{match.group(2)}" + fmt[match.end():]]

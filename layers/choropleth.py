@@ -32,6 +32,7 @@ from geo.classify import (
     class_ranges,
     format_value,
     numeric_values,
+    readable_breaks,
 )
 from geo.errors import GuloError
 from geo.vocab import ClassifyMethod, Level
@@ -124,9 +125,10 @@ def title(*, value_label: str | None = None, **_options) -> str:
 
 
 def _classified(gdf: gpd.GeoDataFrame, sch: Scheme) -> tuple[pd.Series, list[float], list[str]]:
-    """(float values, class upper bounds, class colours) of the frame's indicator column."""
+    """(float values, class upper bounds, class colours) of the frame's indicator column; classes whose legend
+    labels would share a number even with one decimal more than the format are merged (fewer, readable)."""
     values = numeric_values(gdf[sch.column], sch.label)
-    breaks = class_breaks(values, sch.classes, sch.method)
+    breaks = readable_breaks(values, class_breaks(values, sch.classes, sch.method), sch.fmt)
     return values, breaks, class_colours(len(breaks), sch.palette)
 
 

@@ -71,17 +71,25 @@ def build(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", units: gpd.
 
 def _counted(gdf: gpd.GeoDataFrame, level: Level | str, units: gpd.GeoDataFrame | None, show: bool,
              dodge: bool) -> folium.FeatureGroup:
-    """One pie per unit, slices = compounds by status; left of the unit's point when ``dodge``."""
+    """One pie per unit, slices = compounds by the statuses present (lifecycle order); left of the unit's point
+    when ``dodge``."""
     require_columns(gdf, _COLUMNS, LABEL)
     gdf = valid_rows(gdf, LABEL)
     members = enum_members(gdf["status"], RenovationStatus, LABEL)
-    pie = PieTable(tuple(s.label for s in RenovationStatus), tuple(s.color for s in RenovationStatus), noun=LABEL,
+    statuses = _present(members)
+    pie = PieTable(tuple(s.label for s in statuses), tuple(s.color for s in statuses), noun=LABEL,
                    unit="个", weight_unit="户", dx=-DODGE_PX if dodge else 0)
     fg = feature_group(LABEL, show)
     if len(gdf):
-        fg.add_child(pie_layer(gdf, [m.value for m in members], [s.value for s in RenovationStatus], level=level,
+        fg.add_child(pie_layer(gdf, [m.value for m in members], [s.value for s in statuses], level=level,
                                units=units, pie=pie, name=LABEL, weight="households"))
     return fg
+
+
+def _present(members) -> list[RenovationStatus]:
+    """The statuses among ``members``, in lifecycle order."""
+    present = set(members)
+    return [s for s in RenovationStatus if s in present]
 
 
 def _style(row: dict, status: RenovationStatus) -> dict:
@@ -89,10 +97,15 @@ def _style(row: dict, status: RenovationStatus) -> dict:
             "fillOpacity": 0.9, "radius": radius_px(row["households"])}
 
 
-def legend(**options) -> list[tuple[str, str]]:
-    """Every renovation status with its colour, in lifecycle order (the circles' and the pies' slices)."""
+def legend(gdf: gpd.GeoDataFrame | None = None, **options) -> list[tuple[str, str]]:
+    """The renovation statuses drawn (those in ``gdf``, in lifecycle order) with their colours: the circles'
+    and the pies' slices; every status without a frame, none for an empty one."""
     check_options(options)
-    return [(s.label, s.color) for s in RenovationStatus]
+    if gdf is None:
+        return [(s.label, s.color) for s in RenovationStatus]
+    require_columns(gdf, _COLUMNS, LABEL)
+    members = enum_members(valid_rows(gdf, LABEL)["status"], RenovationStatus, LABEL)
+    return [(s.label, s.color) for s in _present(members)]
 
 
 def note(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", units: gpd.GeoDataFrame | None = None,
@@ -107,4 +120,5 @@ def unit_marks(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", **opti
     return counted(level)
 
 
-SPEC = LayerSpec("compounds", LABEL, build, legend, shape="circle", note=note, unit_marks=unit_marks)
+SPEC = LayerSpec("compounds", LABEL, build, legend, shape="circle", note=note, unit_marks=unit_marks,
+                 frame_legend=True)

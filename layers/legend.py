@@ -135,7 +135,7 @@ _SCRIPT = """
         return n;
     }
     function place() {
-        if (!opts.auto || !map.getSize().x) { return; }
+        if (!opts.auto || !map.getSize().x) { keepClear(); return; }
         var best = null, bestScore = Infinity;
         for (var i = 0; i < opts.order.length; i++) {
             legend.setPosition(opts.order[i]);
@@ -144,6 +144,14 @@ _SCRIPT = """
         }
         legend.setPosition(best);
         div.setAttribute("data-covered", String(bestScore));
+        keepClear();
+    }
+    function keepClear() {  // an open legend on a wide map: the fitted scope moves beside it (layers.mapbuild.FitBounds)
+        if (!map.glKeepClear) { return; }
+        var open = !L.DomUtil.hasClass(div, "gl-collapsed"), w = map.getSize().x, side = legend.getPosition();
+        var lw = div.offsetWidth;  // 0 or the whole map while the control is laid out: no room then
+        var room = open && w >= opts.narrow && lw > 0 && lw < w / 3 ? lw + 10 : 0;
+        map.glKeepClear(side.indexOf("left") >= 0 ? room : 0, side.indexOf("right") >= 0 ? room : 0);
     }
     function fit() {
         div.style.maxHeight = Math.max(120, map.getSize().y - 150) + "px";

@@ -31,7 +31,7 @@ from geo.settings import Settings
 from layers.assets import configure_assets, normalise_mode
 from layers.basemaps import DEFAULT_BASEMAP, add_basemap, get_basemap, needs_gcj02
 from layers.common import HeaderStyle
-from layers.legend import Legend, LegendSection
+from layers.legend import NARROW_PX, Legend, LegendSection
 from layers.registry import LAYERS, check_options
 
 MAX_ZOOM = 18
@@ -62,23 +62,75 @@ class MetricScale(MacroElement):
 class FitBounds(folium.map.FitBounds):
     """folium's FitBounds (the scope's bounds with padding in pixels), fitted again whenever the map's
     frame changes size (a column that settles, a rotated phone) until the reader pans or zooms, so that
-    a half-width map never shows the scope cut off at an edge."""
+    a half-width map never shows the scope cut off at an edge.
+
+    ``map.glKeepClear(left, right)`` (pixels) widens the padding on one side and fits again (until the reader
+    moves): the legend calls it with its own width, so that an open legend sits beside the scope, not on it."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function () {
-            var map = {{ this._parent.get_name() }}, ours = false, moved = false;
+            var map = {{ this._parent.get_name() }}, ours = false, moved = false, extra = [0, 0];
             function fit() {
+                var o = Object.assign({{ this.options|tojson }}, {animate: false});
+                o.paddingTopLeft = [(o.paddingTopLeft || [0, 0])[0] + extra[0], (o.paddingTopLeft || [0, 0])[1]];
+                o.paddingBottomRight = [(o.paddingBottomRight || [0, 0])[0] + extra[1], (o.paddingBottomRight || [0, 0])[1]];
                 ours = true;
-                map.fitBounds({{ this.bounds|tojson }}, Object.assign({{ this.options|tojson }}, {animate: false}));
+                map.fitBounds({{ this.bounds|tojson }}, o);
                 ours = false;
             }
+            map.glKeepClear = function (left, right) {
+                if (left === extra[0] && right === extra[1]) { return; }
+                extra = [left, right];
+                if (!moved) { fit(); }
+            };
             fit();
             map.on("movestart zoomstart", function () { if (!ours) { moved = true; } });
             map.on("resize", function () { if (!moved) { fit(); } });
         })();
         {% endmacro %}
     """)
+
+
+class LayerControl(folium.LayerControl):
+    """folium's layer control, open on a wide map and folded into Leaflet's layers button on a map narrower than
+    ``narrow_px`` pixels (a phone, a half-width column), where an open list would cover the map; a tap on the
+    button opens it, a tap on the map folds it. Built again when a resize crosses the width. The button's
+    tooltip is Chinese (「图层」, not Leaflet's "Layers")."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, control = null, folded = null;
+            var text = {{ this.button_text|tojson }};
+            var base = {
+                {%- for key, val in this.base_layers.items() %}{{ key|tojson }}: {{ val }},{%- endfor %}
+            };
+            var overlays = {
+                {%- for key, val in this.overlays.items() %}{{ key|tojson }}: {{ val }},{%- endfor %}
+            };
+            function sync() {
+                var width = map.getSize().x || window.innerWidth, narrow = width < {{ this.narrow_px }};
+                if (control && narrow === folded) { return; }
+                if (control) { control.remove(); }
+                folded = narrow;
+                control = L.control.layers(base, overlays, Object.assign({{ this.options|tojson }}, {collapsed: narrow}));
+                control.addTo(map);
+                var link = control.getContainer().querySelector(".leaflet-control-layers-toggle");
+                if (link) { link.title = text; link.setAttribute("aria-label", text); }
+                window.{{ this.get_name() }} = control;
+            }
+            sync();
+            map.whenReady(function () { setTimeout(sync, 0); });
+            map.on("resize", sync);
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, position: str = "topright", narrow_px: int = NARROW_PX, button_text: str = "图层"):
+        super().__init__(position=position, collapsed=False)
+        self.narrow_px = int(narrow_px)
+        self.button_text = button_text
 
 
 def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
@@ -168,7 +220,8 @@ def add_layers(
     ``frames`` maps layer key (= table name) to its GeoDataFrame in EPSG:4326. ``options`` are the
     shared layer options of ``layers.spec.OPTIONS`` (level, today, overdue_days, units, labels …),
     passed to every layer. Adds one legend (``legend_position``: a corner, or "auto": the corner where
-    it covers the fewest features; folded on narrow maps) and a layer control; returns ``m``.
+    it covers the fewest features; folded on narrow maps) and a layer control (folded on narrow maps too);
+    returns ``m``.
     """
     check_options(options)
     keys = _chosen(frames, keys)
@@ -180,10 +233,12 @@ def add_layers(
         spec = LAYERS[key]
         m.add_child(spec.build(frames[key], **options))
         items = tuple(spec.legend_items(frames[key], **options))
-        sections.append(LegendSection(spec.section_title(**options), items, spec.shape,
-                                      visible=options.get("show", True),
-                                      note=spec.legend_note(frames[key], **options)))
+        if items:  # a layer with nothing drawn (no stations in the scope) gets no empty heading
+            sections.append(LegendSection(spec.section_title(**options), items, spec.shape,
+                                          visible=options.get("show", True),
+                                          note=spec.legend_note(frames[key], **options)))
     if sections:
         m.add_child(Legend(sections, position=legend_position), name="legend")
-        m.add_child(folium.LayerControl(collapsed=False, position="topright"), name="layer_control")
+    if keys:
+        m.add_child(LayerControl(position="topright"), name="layer_control")
     return m
