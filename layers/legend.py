@@ -4,8 +4,8 @@ Built as a Leaflet control from a branca MacroElement, so it shows both in a sav
 streamlit-folium (which runs the map's script but not its body HTML). Every label and colour is
 escaped. A section hides itself when its layer is switched off in the layer control.
 
-The title is a button that folds the legend away (「图例 ▸」) and opens it again; on a map narrower than
-``NARROW_PX`` (a phone, a half-width column) it starts folded, until the reader clicks it. With
+The title is a button that folds the legend away (「图例 ▸」) and opens it again; on a screen narrower than
+``NARROW_PX`` (a phone) it starts folded, until the reader clicks it. With
 ``position="auto"`` the legend goes to the corner where it covers the fewest drawn features: in the
 browser, for each corner, points on a grid over the legend's box are tested against every polygon,
 line and marker on the map (Leaflet's own hit test), after the first fit, when layers are added, on
@@ -28,7 +28,7 @@ COLUMN_THRESHOLD = 5  # sections with more items are set in two columns
 POSITIONS = ("topleft", "topright", "bottomleft", "bottomright")
 AUTO = "auto"  # the corner covering the fewest features, tried in AUTO_ORDER (ties: the earlier)
 AUTO_ORDER = ("topleft", "topright", "bottomright", "bottomleft")
-NARROW_PX = 600  # maps narrower than this (pixels) start with the legend folded
+NARROW_PX = 600  # on screens narrower than this (pixels) the legend starts folded
 SHOW_TEXT, HIDE_TEXT = "展开图例", "收起图例"
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{3,8}$|^[a-zA-Z]{3,20}$")
 
@@ -146,16 +146,21 @@ _SCRIPT = """
         div.setAttribute("data-covered", String(bestScore));
         keepClear();
     }
+    function wide() {  // the reader's screen, not the map: a half-width map on an office screen keeps its legend open
+        var top = 0;
+        try { top = window.top.innerWidth; } catch (e) { top = 0; }  // a map saved and opened alone: its own window
+        return (top || map.getSize().x) >= opts.narrow;
+    }
     function keepClear() {  // an open legend on a wide map: the fitted scope moves beside it (layers.mapbuild.FitBounds)
         if (!map.glKeepClear) { return; }
         var open = !L.DomUtil.hasClass(div, "gl-collapsed"), w = map.getSize().x, side = legend.getPosition();
         var lw = div.offsetWidth;  // 0 or the whole map while the control is laid out: no room then
-        var room = open && w >= opts.narrow && lw > 0 && lw < w / 3 ? lw + 10 : 0;
+        var room = open && wide() && lw > 0 && lw < w / 3 ? lw + 10 : 0;
         map.glKeepClear(side.indexOf("left") >= 0 ? room : 0, side.indexOf("right") >= 0 ? room : 0);
     }
     function fit() {
         div.style.maxHeight = Math.max(120, map.getSize().y - 150) + "px";
-        if (!chosenByReader && map.getSize().x) { setFolded(map.getSize().x < opts.narrow); }
+        if (!chosenByReader && map.getSize().x) { setFolded(!wide()); }
         place();
     }
     L.DomEvent.on(button, "click", function () {
@@ -186,7 +191,7 @@ class Legend(MacroElement):
     """A legend control on a folium Map: add it to the map itself (not to a FeatureGroup).
 
     ``position``: a corner (``POSITIONS``) or "auto" (the corner covering the fewest features).
-    ``narrow_px``: maps narrower than this many pixels start with the legend folded.
+    ``narrow_px``: on screens narrower than this many pixels the legend starts folded.
     """
 
     _template = Template("{% macro script(this, kwargs) %}" + _SCRIPT + "{% endmacro %}")

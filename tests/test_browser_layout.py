@@ -102,3 +102,20 @@ def test_big_screen_ranking_and_tiles_fit(app, width, height):
         wait_idle(page)
         assert page.locator(".bs-tile").count() >= 7
         assert page.evaluate(BIG_CUT) == [], f"cut at {width}×{height}"
+
+
+@pytest.mark.parametrize("width, height, folded", [(1366, 768, False), (390, 844, True)])
+def test_half_width_map_legend_open_on_an_office_screen_folded_on_a_phone(app, width, height, folded):
+    """The overview's map is narrower than 600 px at 1366 (half the page), yet a leader sees its classes at once;
+    on a phone the legend starts folded so it does not hide the map."""
+    with browser_page(width, height) as (page, _):
+        _open(page, app, "", "治理概况")
+        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
+        legend = frame.locator(".gl-legend").first
+        legend.wait_for(timeout=120_000)
+        page.wait_for_timeout(500)
+        map_width = frame.locator(".leaflet-container").first.bounding_box()["width"]
+        classes = legend.get_attribute("class") or ""
+        assert ("gl-collapsed" in classes) is folded, (map_width, classes)
+        if not folded:
+            assert map_width < 600  # the case this test is about: a half-width map on an office screen
