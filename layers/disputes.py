@@ -187,14 +187,23 @@ def build(gdf: gpd.GeoDataFrame, *, level="district", today: date | None = None,
     return fg
 
 
-def legend(*, level="district", overdue_days: int = _DEFAULT_OVERDUE_DAYS, case_details: bool = False,
-           **options) -> list[tuple[str, str]]:
-    """Count circles and the overdue ring (counted), or statuses plus overdue (individual cases)."""
+def legend(gdf: gpd.GeoDataFrame | None = None, *, level="district", overdue_days: int = _DEFAULT_OVERDUE_DAYS,
+           case_details: bool = False, today: date | None = None, **options) -> list[tuple[str, str]]:
+    """Count circles and the overdue ring (counted), or statuses plus overdue (individual cases): with ``gdf``,
+    only the statuses drawn and the overdue mark only when a case is overdue (nothing for no cases)."""
     check_options(options)
     overdue = (f"超期未结（>{overdue_days}天）", OVERDUE_COLOR)
-    if _counted(as_level(level), case_details):
-        return [("纠纷件数（圆越大越多）", COUNT_COLOR), overdue]
-    return [(s.label, s.color) for s in DisputeStatus] + [overdue]
+    counted = _counted(as_level(level), case_details)
+    if gdf is None:
+        items = [("纠纷件数（圆越大越多）", COUNT_COLOR)] if counted else [(s.label, s.color) for s in DisputeStatus]
+        return items + [overdue]
+    if not len(gdf):
+        return []
+    present = set(gdf["status"])
+    items = [("纠纷件数（圆越大越多）", COUNT_COLOR)] if counted else \
+        [(s.label, s.color) for s in DisputeStatus if s.value in present]
+    late = overdue_mask(gdf, today or date.today(), overdue_days).any()
+    return items + ([overdue] if late else [])
 
 
 def unit_marks(gdf: gpd.GeoDataFrame, *, level="district", case_details: bool = False, **options) -> bool:
@@ -202,4 +211,4 @@ def unit_marks(gdf: gpd.GeoDataFrame, *, level="district", case_details: bool = 
     return _counted(as_level(level), case_details)
 
 
-SPEC = LayerSpec("disputes", LABEL, build, legend, shape="circle", unit_marks=unit_marks)
+SPEC = LayerSpec("disputes", LABEL, build, legend, shape="circle", unit_marks=unit_marks, frame_legend=True)

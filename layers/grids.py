@@ -116,10 +116,16 @@ def _pies(gdf: gpd.GeoDataFrame, level, units: gpd.GeoDataFrame | None, target: 
                      name=LABEL, weight="households", columns=_GROUP_COLUMNS)
 
 
-def legend(*, target_households: int = _DEFAULT_TARGET, **options) -> list[tuple[str, str]]:
-    """Staffed, vacant, oversized and undersized grid colours."""
+def legend(gdf: gpd.GeoDataFrame | None = None, *, target_households: int = _DEFAULT_TARGET,
+           **options) -> list[tuple[str, str]]:
+    """The grid classes drawn (staffed, vacant, oversized, undersized — those in ``gdf``, in that order); every
+    class without a frame."""
     check_options(options)
-    return _classes(target_households)
+    classes = _classes(target_households)
+    if gdf is None:
+        return classes
+    drawn = {_class_of(_vacant(w), h, target_households) for w, h in zip(gdf["worker"], gdf["households"])}
+    return [c for i, c in enumerate(classes) if i in drawn]
 
 
 def note(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", units: gpd.GeoDataFrame | None = None,
@@ -136,4 +142,4 @@ def unit_marks(gdf: gpd.GeoDataFrame, *, level: Level | str = "district", **opti
     return too_many(gdf, level)
 
 
-SPEC = LayerSpec("grids", LABEL, build, legend, shape="square", note=note, unit_marks=unit_marks)
+SPEC = LayerSpec("grids", LABEL, build, legend, shape="square", note=note, unit_marks=unit_marks, frame_legend=True)

@@ -538,8 +538,8 @@ def test_without_case_details_drilled_in_disputes_are_counts_per_grid(frames, le
     add_layers(m, {"disputes": gdf}, level=level, today=TODAY, units=frames["grids"])
     html = m.get_root().render()
     assert "邻里噪音" not in html and "地址1" not in html and "&lt;img" not in html and "D00001" not in html
-    assert LAYERS["disputes"].legend(level=level)[0][0].startswith("纠纷件数")
-    assert LAYERS["disputes"].legend(level=level, case_details=True)[0][0] == DisputeStatus.RECEIVED.label
+    assert LAYERS["disputes"].legend(None, level=level)[0][0].startswith("纠纷件数")
+    assert LAYERS["disputes"].legend(None, level=level, case_details=True)[0][0] == DisputeStatus.RECEIVED.label
 
 
 def test_overdue_mask_accepts_members_and_labels():

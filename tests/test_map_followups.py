@@ -200,3 +200,31 @@ def test_an_open_legend_moves_the_fitted_scope_beside_it_and_a_folded_one_gives_
     opened, folded = open_map(tmp_path, 800, 640, act)  # the scope fills the map: any corner would cover it
     assert opened["overlap"] is False and opened["legend"] > 80
     assert folded["scope"] > opened["scope"]  # the room comes back
+
+
+def test_grid_legend_lists_only_the_classes_drawn():
+    square = MultiPolygon([box(119.29, 26.07, 119.30, 26.08)])
+    grids = gpd.GeoDataFrame({"worker": ["张三", None], "households": [500, 480]}, geometry=[square, square],
+                             crs="EPSG:4326")
+    labels = [label for label, _ in LAYERS["grids"].legend_items(grids, target_households=500)]
+    assert labels == ["专职网格员在岗", "专职网格员空缺"]  # no oversized / undersized grid is drawn
+    assert len(LAYERS["grids"].legend_items(None, target_households=500)) == 4
+
+
+def test_dispute_legend_lists_the_statuses_drawn_and_overdue_only_when_a_case_is():
+    from datetime import date
+
+    from geo.vocab import DisputeStatus
+
+    cases = gpd.GeoDataFrame({
+        "status": [DisputeStatus.MEDIATING.value, DisputeStatus.RESOLVED.value],
+        "reported_on": pd.to_datetime(["2026-11-20", "2026-09-01"]),
+        "closed_on": pd.to_datetime([None, "2026-09-10"]),
+    }, geometry=[Point(119.29, 26.07), Point(119.30, 26.08)], crs="EPSG:4326")
+    spec, today = LAYERS["disputes"], date(2026, 11, 28)
+    shown = [label for label, _ in spec.legend_items(cases, level="community", case_details=True, today=today)]
+    assert shown == [DisputeStatus.MEDIATING.label, DisputeStatus.RESOLVED.label]  # nothing overdue
+    late = cases.assign(reported_on=pd.to_datetime(["2026-09-20", "2026-09-01"]))
+    shown = [label for label, _ in spec.legend_items(late, level="community", case_details=True, today=today)]
+    assert shown[-1].startswith("超期未结") and len(shown) == 3
+    assert spec.legend_items(cases.iloc[:0], level="district", today=today) == []
