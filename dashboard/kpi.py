@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.charts import stacked_bars
 from dashboard.stats import ScopeStats
+from dashboard.tables import missing_help, show_table
 from geo import formatting as fmt
 from geo.briefing import COLUMN_LABELS, Kpi, headline_kpis
 from geo.vocab import DisputeCategory, RenovationStatus, StationKind
@@ -51,17 +52,27 @@ NAME_WIDTH = 132
 """px of a ranking's pinned 名称 column: the longest unit name (6 characters, 河南杨桥社区) shown whole, not cut by 「…」."""
 
 
+def rank_config(table: pd.DataFrame, formats: dict[str, str | None]) -> dict:
+    """Column configs of a ranking: ``formats`` key -> NumberColumn format (None: the pinned 名称 column); a
+    column holding a missing value (a rate without denominator) says in its help why it shows 「—」."""
+    def number(key: str, shown: str):
+        missing = key in table and bool(table[key].isna().any())
+        return st.column_config.NumberColumn(COLUMN_LABELS.get(key, "排名"), format=shown,
+                                             help=missing_help("no_closed" if key == "success_rate" else
+                                                               "no_denominator") if missing else None)
+    return {key: number(key, shown) if shown else
+            st.column_config.TextColumn(COLUMN_LABELS[key], pinned=True, width=NAME_WIDTH)
+            for key, shown in formats.items()}
+
+
 def ranking_table(children: pd.DataFrame, child_label: str) -> None:
-    """The children of the scope with every indicator; click a header to sort."""
+    """The children of the scope with every indicator (a missing one 「—」); click a header to sort."""
     if children.empty:
         return
     table = children[list(RANK_COLUMNS)].sort_values("households", ascending=False)
-    config = {key: st.column_config.NumberColumn(label, format=shown) if shown else
-              st.column_config.TextColumn(label, pinned=True, width=NAME_WIDTH)
-              for key, (label, shown) in RANK_COLUMNS.items()}
     st.markdown(f"**{child_label}排名**（点击列名排序）")
-    st.dataframe(table, column_config=config, hide_index=True, width="stretch",
-                 height=min(38 + 35 * len(table), 420))
+    show_table(table, "所选范围内没有下级单元。", column_config=rank_config(table, RANK_FORMATS),
+               hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
 
 
 def pipeline_chart(s: ScopeStats) -> None:

@@ -14,6 +14,8 @@ from geo.vocab import Level
 
 ALL = ""  # the "全部" entry of a selector
 PHONE_SCOPE_KEY = "phone_scope"  # the main-area scope picker shown on phones (see dashboard.style)
+PHONE_PICKER_KEY = "phone_scope_picker"
+"""Key prefix of the phone picker's popover; the key ends in the scope's code (see ``phone_picker_key``)."""
 
 
 def breadcrumb(ctx: PageContext) -> None:
@@ -71,12 +73,20 @@ def _chain(ctx: PageContext, where=None, prefix: str = "select") -> None:
 def selectors(ctx: PageContext) -> None:
     """Sub-district → community → grid selectors, each shown once its parent is chosen: in the sidebar, and on a
     phone also at the top of the page (a 「范围」 button; ``dashboard.style`` hides it on wider screens), so a
-    grid supervisor changes scope without opening the sidebar."""
+    grid supervisor changes scope without opening the sidebar. The picker is keyed by the scope, so a choice in it
+    draws a new, closed picker for the new scope instead of leaving the old one open over the title."""
     st.sidebar.subheader("范围")
     _chain(ctx)
     with st.container(key=PHONE_SCOPE_KEY), st.popover(f"范围：{md_escape(ctx.units.name(ctx.scope))}",
-                                                       icon=":material/location_on:", width="stretch"):
+                                                       icon=":material/location_on:", width="stretch",
+                                                       key=phone_picker_key(ctx.scope)):
         _chain(ctx, st, "phone")
+
+
+def phone_picker_key(scope: Scope) -> str:
+    """The phone picker's key for ``scope``: a new key is a new element, which the browser draws closed (a
+    popover that tracked its state to be closed by a callback would rerun the page at every open and close)."""
+    return f"{PHONE_PICKER_KEY}_{scope.code or 'district'}"
 
 
 def _on_period(key: str) -> None:

@@ -1,17 +1,20 @@
 """Tables that never read 「None」, 「nan」 or 「empty」.
 
 ``st.dataframe`` draws a missing cell as 「None」 and a table without rows as 「empty」, whatever a Styler or a
-column format says (measured in Chromium, Streamlit 1.67). So a table that may hold a missing value is shown
-through :func:`dash_missing` (the column becomes text, the missing cell 「—」), and one that may be empty
-through :func:`show_table` (a sentence in its place).
+column format says (measured in Chromium, Streamlit 1.67). Its ``placeholder`` argument is the one thing that
+changes the first: :func:`show_table` passes ``placeholder="—"``, so a missing cell reads 「—」 while a number
+column stays numeric (its ``NumberColumn`` format applies and a click on the header sorts it as numbers), and
+it shows a sentence instead of a table without rows. :func:`dash_missing` turns missing cells into text
+「—」 for what has no placeholder (``st.table``, a Styler shown as text).
 """
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-MISSING = "—"
-"""What a missing value reads as in a table."""
+from geo.formatting import MISSING, missing_reason
+
+__all__ = ["MISSING", "dash_missing", "missing_help", "show_table"]
 
 
 def _text(value, spec: str | None) -> str:
@@ -36,10 +39,17 @@ def dash_missing(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> 
     return out
 
 
-def show_table(frame: pd.DataFrame, empty: str, **kwargs) -> None:
-    """``st.dataframe(dash_missing(frame), **kwargs)``, or the sentence ``empty`` (e.g. 「所选范围内没有超期案件」)
-    when the frame has no rows — never Streamlit's 「empty」."""
-    if frame.empty:
+def show_table(frame, empty: str, **kwargs):
+    """``st.dataframe(frame, placeholder="—", **kwargs)`` (``frame``: a DataFrame or a Styler of one), or the
+    sentence ``empty`` (e.g. 「所选范围内没有超期案件」) when it has no rows — never Streamlit's 「None」 or
+    「empty」. Returns what ``st.dataframe`` returns (the selection with ``on_select``), None for the sentence."""
+    data = getattr(frame, "data", frame)  # a Styler's frame
+    if len(data) == 0:
         st.caption(empty)
-        return
-    st.dataframe(dash_missing(frame), **kwargs)
+        return None
+    return st.dataframe(frame, placeholder=MISSING, **kwargs)
+
+
+def missing_help(reason: str = "no_denominator") -> str:
+    """A column's help for its 「—」 cells: 「显示「—」：没有可计算的基数…」 (a key of ``geo.formatting.REASONS``)."""
+    return f"显示「{MISSING}」：{missing_reason(reason)}"

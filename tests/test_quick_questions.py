@@ -230,7 +230,8 @@ def test_the_planner_explains_its_objective_and_shows_the_batch_sizes(filled_sam
     assert OBJECTIVE_NOTES[objective] in [c.value for c in at.caption]
     batch = table_with(at, "优先级得分")
     sizes = table_with(at, "每个小区户数")
-    assert sizes["小区数"].sum() == len(batch) and sizes["户数"].sum() == batch["户数"].sum()
+    counts = sizes[["小区数", "户数"]].apply(lambda c: c.str.replace(",", "").astype(int))  # text: 「9,687」
+    assert counts["小区数"].sum() == len(batch) and counts["户数"].sum() == batch["户数"].sum()
     cards = {m.label: m for m in at.metric}
     assert card in cards and "↑ +0" not in str(cards[card].proto.delta)
 

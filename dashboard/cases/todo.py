@@ -11,6 +11,7 @@ from dashboard.text import md_format
 from data.cases import my_cases
 from geo.access import Account
 from geo.case_lifecycle import deadline_text
+from geo.formatting import MISSING
 from geo.lifecycle import district_today
 from geo.vocab import DisputeCategory, DisputeStatus
 
@@ -75,6 +76,6 @@ def todo(ctx: PageContext, account: Account) -> None:
     st.session_state[CODES_KEY] = shown["编号"].tolist()
     late = cases["overdue"].to_numpy()
     styled = shown.style.apply(lambda row: [OVERDUE_STYLE if late[row.name] else ""] * len(row), axis=1)
-    st.dataframe(styled, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 520),
+    st.dataframe(styled, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 520), placeholder=MISSING,
                  on_select=_picked, selection_mode="single-row", key=TABLE_KEY,
                  column_config={"地址": st.column_config.TextColumn(width="large")})

@@ -25,6 +25,7 @@ from geo.coverage import (
     stations_near,
     uncovered_compounds,
 )
+from geo.formatting import MISSING
 from geo.scope import DISTRICT
 from geo.topology import topology_report
 from geo.vocab import ONE_OLD_ONE_YOUNG_ONE_GENERAL, Level, StationKind
@@ -110,7 +111,7 @@ def topology_view(ctx: PageContext) -> None:
     for col, (key, label) in zip(cols, names.items()):
         col.metric(label, f"{len(report[key])} 处")
     if not any(len(report[k]) for k in names):
-        st.success("网格完整覆盖各社区：没有空隙、重叠或跨界（面积按 UTM 50N 计算，阈值 0.01 m²）。")
+        st.success("网格完整覆盖各社区：没有空隙、重叠或跨界（面积按米制投影坐标 EPSG:32650 计算，阈值 0.01 m²）。")
     for key, label in names.items():
         if len(report[key]):
             st.markdown(f"**{label}**")
@@ -119,7 +120,7 @@ def topology_view(ctx: PageContext) -> None:
             for col in ("网格A", "网格B", "网格", "社区", "社区A", "社区B"):
                 if col in shown:
                     shown[col] = shown[col].map(lambda c: ctx.units.names.get(c, c))
-            st.dataframe(shown, hide_index=True, width="stretch")
+            st.dataframe(shown, hide_index=True, width="stretch", placeholder=MISSING)  # 「—」: not applicable
 
 
 def coverage_inputs() -> tuple[list[str], int, float]:

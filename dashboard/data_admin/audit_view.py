@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard.context import PageContext, engine
+from dashboard.tables import show_table
 from dashboard.text import md_escape
 from data.audit_query import ACTION_LABELS, TABLE_LABELS, AuditFilter, audit_choices, query_audit, readable_audit
 from data.export import to_xlsx
@@ -61,8 +62,9 @@ def audit_view(ctx: PageContext, account: Account | None) -> None:
         flt = AuditFilter(flt.actions, flt.tables, (account.username,), flt.since, flt.until, flt.limit)
     table = readable_audit(query_audit(eng, flt))
     st.caption(f"共 {len(table)} 条（最新的在前；时间为北京时间；密码从不记录）")
-    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * max(len(table), 1), 640),
-                 key="aud_table", column_config={"变更内容": st.column_config.TextColumn(width="large")})
+    show_table(table, "没有符合筛选条件的操作记录。", hide_index=True, width="stretch",
+               height=min(38 + 35 * max(len(table), 1), 640), key="aud_table",
+               column_config={"变更内容": st.column_config.TextColumn(width="large")})
     st.download_button("导出 Excel", lambda: to_xlsx({"操作日志": table}), file_name=f"操作日志_{district_today()}.xlsx",
                        mime=XLSX_MIME, key="aud_export", icon=":material/download:", on_click="ignore",
                        disabled=table.empty)

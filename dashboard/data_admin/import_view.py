@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 from dashboard.context import PageContext, engine
 from dashboard.data_admin import importing as imp
 from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.tables import show_table
 from dashboard.text import md_escape
 from data.exchange import CASE_LAYER
 from data.incidents import incident_message, record_incident
@@ -25,6 +26,8 @@ from geo.ingest_fields import LAYER_LABELS, has_geometry
 from geo.ingest_records import UNCHANGED
 from geo.vocab import ImportRowState
 
+NOTHING = "没有需要列出的记录。"
+"""In place of a preview table without rows (each is drawn only when it has some)."""
 UPLOAD_KEY = "data_admin_upload"
 """Session key of an injected upload ``(filename, bytes)``, read when the file widget is empty (tests)."""
 RESULT_KEY = "data_admin_result"
@@ -142,7 +145,7 @@ def _record_table(preview: ImportPreview) -> None:
     table = imp.record_preview(preview)
     st.markdown(f"**记录预览（{len(table)} 条；{md_escape(LAYER_LABELS[preview.layer])}没有地图位置，以表格代替地图）**")
     if not table.empty:
-        st.dataframe(table, hide_index=True, width="stretch", key="imp_records")
+        show_table(table, NOTHING, hide_index=True, width="stretch", key="imp_records")
 
 
 def _report_tables(preview: ImportPreview) -> None:
@@ -152,7 +155,7 @@ def _report_tables(preview: ImportPreview) -> None:
                               (preview.repairs, "已修复的几何", "imp_repairs")):
         if len(frame):
             st.markdown(f"**{title}：{len(frame)} 处**")
-            st.dataframe(frame, hide_index=True, width="stretch", key=key)
+            show_table(frame, NOTHING, hide_index=True, width="stretch", key=key)
 
 
 def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | None) -> None:
@@ -171,7 +174,7 @@ def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | N
         _record_table(preview)
     if not preview.ok:
         st.markdown(f"**问题清单（共 {len(p.problems)} 个，全部列出；修改文件或映射后重新上传）**")
-        st.dataframe(preview.problems, hide_index=True, width="stretch", key="imp_problems")
+        show_table(preview.problems, NOTHING, hide_index=True, width="stretch", key="imp_problems")
     _report_tables(preview)
     outside = imp.scope_hint(preview, account)
     if outside:
@@ -180,7 +183,7 @@ def _show_preview(ctx: PageContext, preview: ImportPreview, account: Account | N
     head = imp.preview_table(preview) if has_geometry(preview.layer) else pd.DataFrame()
     if not head.empty:
         st.markdown(f"**前 {len(head)} 行预览（已换算为 WGS84）**")
-        st.dataframe(head, hide_index=True, width="stretch", key="imp_head")
+        show_table(head, NOTHING, hide_index=True, width="stretch", key="imp_head")
 
 
 def _confirm(ctx: PageContext, preview: ImportPreview, account: Account | None) -> None:

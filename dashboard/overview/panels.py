@@ -8,11 +8,12 @@ import streamlit as st
 
 from dashboard.charts import stacked_bars
 from dashboard.context import PageContext
-from dashboard.kpi import NAME_WIDTH, kpi_cards
+from dashboard.kpi import kpi_cards, rank_config
 from dashboard.nav import pages
+from dashboard.tables import show_table
 from dashboard.text import md_escape
 from data.briefing import briefing_pdf, briefing_xlsx
-from geo.briefing import COLUMN_LABELS, DECIMAL_COLUMNS, PERCENT_COLUMNS, THEME_BY_KEY, THEMES, Briefing
+from geo.briefing import DECIMAL_COLUMNS, PERCENT_COLUMNS, THEME_BY_KEY, THEMES, Briefing
 from geo.vocab import DisputeCategory
 
 ALERTS_SHOWN = 6  # per theme, before "more"
@@ -61,11 +62,9 @@ def rankings_panel(ctx: PageContext, b: Briefing, child_label: str) -> None:
     for tab, theme in zip(st.tabs([t.label for t in THEMES]), THEMES):
         with tab:
             frame = b.rankings[theme.key]
-            config = {c: st.column_config.NumberColumn(COLUMN_LABELS.get(c, "排名"), format=FORMATS.get(c, "%d"))
-                      for c in frame.columns if c != "name"}
-            config["name"] = st.column_config.TextColumn("名称", pinned=True, width=NAME_WIDTH)
-            st.dataframe(frame, column_config=config, hide_index=True, width="stretch",
-                         height=min(38 + 35 * len(frame), 420), key=f"rank_{theme.key}")
+            config = rank_config(frame, {c: None if c == "name" else FORMATS.get(c, "%d") for c in frame.columns})
+            show_table(frame, "所选范围内没有可排名的单元。", column_config=config, hide_index=True,
+                       width="stretch", height=min(38 + 35 * len(frame), 420), key=f"rank_{theme.key}")
             _link(ctx, theme.page, f"查看{theme.label}详情 →", ctx.scope.code)
 
 

@@ -20,6 +20,7 @@ from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.nav import pages
 from dashboard.quick import PAGE_QUESTIONS, all_clear, ask_from_url, quick_questions
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
+from dashboard.tables import missing_help, show_table
 from dashboard.text import md_escape
 from data.exchange import case_workbook
 from geo import formatting as fmt
@@ -40,6 +41,11 @@ from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level
 from layers.assets import streamlit_mode
 from layers.mapbuild import add_layers, build_map
 
+NO_LATE = "所选范围内没有超期未结案件。"
+COMPARE_CONFIG = {"调解成功率": st.column_config.NumberColumn(format="percent", help=missing_help("no_closed")),
+                  **{label: st.column_config.NumberColumn(format="%.0f 天", help=missing_help("no_closed"))
+                     for label in ("办结天数中位数", "办结天数90分位")}}
+"""The comparison table's rates and days: a period without 办结 cases shows 「—」 and says why."""
 OUTLINE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
@@ -60,17 +66,20 @@ def _overdue(ctx: PageContext, in_period: pd.DataFrame, details: bool) -> None:
     late = in_period[overdue_mask(in_period, ctx.as_of, ctx.settings.overdue_days).to_numpy()]
     st.markdown(f"**超期未结案件：{len(late)} 件**（受理超过 {ctx.settings.overdue_days} 天仍未办结，截至 {ctx.as_of:%Y-%m-%d}）")
     if late.empty:
-        all_clear("所选范围内没有超期未结案件。")
+        all_clear(NO_LATE)
         return
     key = child_key(ctx.scope) or "grid_code"
     counts = late.groupby(key).size().sort_values(ascending=False)
     left, right = st.columns([1, 2] if details else [1, 1])
-    left.dataframe(pd.DataFrame({"单元": counts.index.map(lambda c: ctx.units.names.get(c, c)), "超期件数": counts.to_numpy()}),
-                   hide_index=True, width="stretch", height=min(38 + 35 * len(counts), 300))
+    with left:
+        show_table(pd.DataFrame({"单元": counts.index.map(lambda c: ctx.units.names.get(c, c)),
+                                 "超期件数": counts.to_numpy()}), NO_LATE, hide_index=True, width="stretch",
+                   height=min(38 + 35 * len(counts), 300))
     if details:
         table = case_table(late, ctx.units.names, ctx.as_of, ctx.settings.overdue_days)
-        right.dataframe(table[["编号", "受理日期", "类别", "状态", "社区", "网格", "地址", "办理天数"]], hide_index=True,
-                        width="stretch", height=min(38 + 35 * len(table), 300))
+        with right:
+            show_table(table[["编号", "受理日期", "类别", "状态", "社区", "网格", "地址", "办理天数"]], NO_LATE,
+                       hide_index=True, width="stretch", height=min(38 + 35 * len(table), 300))
 
 
 CARDS = (  # label, column, kind, unit, lower is better (None: neither, drawn grey)
@@ -137,7 +146,7 @@ def _repeats(ctx: PageContext, found: pd.DataFrame, details: bool) -> pd.DataFra
     repeats = pd.DataFrame({"地址": found["address"], "件数": found["cases"], "首次": found["first"], "最近": found["last"],
                             "类别": found["categories"], "社区": found["community_code"].map(ctx.units.names)})
     if len(repeats):
-        st.dataframe(repeats, hide_index=True, width="stretch", height=min(38 + 35 * len(repeats), 300))
+        show_table(repeats, "", hide_index=True, width="stretch", height=min(38 + 35 * len(repeats), 300))
     return repeats
 
 
@@ -146,8 +155,9 @@ def _case_list(ctx: PageContext, in_period: pd.DataFrame, repeats: pd.DataFrame)
     table = case_table(in_period, ctx.units.names, ctx.as_of, ctx.settings.overdue_days)
     st.markdown(f"**案件清单（{len(table)} 件，本期受理及仍在办理的案件；选中一行可到“案件办理”办理）**")
     shown = table.assign(办结日期=[d.isoformat() if isinstance(d, date) else "未办结" for d in table["办结日期"]])
-    picked = st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
-                          on_select="rerun", selection_mode="single-row", key="dispute_case_list")
+    picked = show_table(shown, "所选范围和周期内没有案件。", hide_index=True, width="stretch",
+                        height=min(38 + 35 * len(table), 420), on_select="rerun", selection_mode="single-row",
+                        key="dispute_case_list")
     rows = picked.selection.rows if picked else []
     if rows and rows[0] < len(table):
         code = str(table["编号"].iloc[rows[0]])
@@ -180,7 +190,7 @@ def render() -> None:
         _overdue(ctx, f.in_period, details)
     with st.expander("本期、上期与去年同期对比"):
         table = f.stats[["start", "end", *STAT_LABELS]].rename(columns={"start": "起", "end": "止", **STAT_LABELS})
-        st.dataframe(table, width="stretch")
+        show_table(table, "所选范围内没有矛盾纠纷记录。", width="stretch", column_config=COMPARE_CONFIG)
     left, right = st.columns([3, 2], gap="medium")
     with left:
         serve_assets()
@@ -195,7 +205,7 @@ def render() -> None:
         shown = pd.DataFrame({"名称": f.rank[key].map(ctx.units.names), "受理件数": f.rank["cases"],
                               "户数": f.rank["households"], "每千户件数": f.rank["per_1000"].round(2),
                               "名次": f.rank["rank"]})
-        st.dataframe(shown, hide_index=True, width="stretch", height=240)
+        show_table(shown, "所选范围内没有可排名的单元。", hide_index=True, width="stretch", height=240)
     repeats = _repeats(ctx, f.repeats, details)  # without details only their number is shown
     if details:
         _case_list(ctx, f.in_period, repeats)

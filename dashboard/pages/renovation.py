@@ -18,6 +18,7 @@ from dashboard.renovation.pipeline import (
 )
 from dashboard.renovation.planner import planner
 from dashboard.scope_ui import breadcrumb, selectors
+from dashboard.tables import show_table
 from dashboard.text import md_escape
 
 VIEWS = ("改造进度", "改造计划", "台账编辑")  # only the chosen view is computed
@@ -39,8 +40,8 @@ def render() -> None:
         by_type_and_year(ctx)
         show_compounds_map(ctx)  # the page's width: room for the legend beside the scope, the table below
         shown = filtered(table)
-        st.dataframe(shown, hide_index=True, width="stretch", height=420,
-                     column_config={"编码": None, "预算（万元）": st.column_config.NumberColumn(format="%.1f")})
+        show_table(shown, "所选范围内没有符合条件的小区。", hide_index=True, width="stretch", height=420,
+                   column_config={"编码": None, "预算（万元）": st.column_config.NumberColumn(format="%.1f")})
         st.caption(f"共 {len(shown)} 个小区（点击列名排序）")
         code = _compound_picker(table, "detail_compound", "查看小区详情")
         if code:

@@ -106,7 +106,8 @@ def _list(table: pd.DataFrame, key: str, sheet: str, scope_name: str, empty: str
     if table.empty:
         st.success(empty)
     else:
-        st.dataframe(_styled(table), hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420), key=key)
+        st.dataframe(_styled(table), hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420), key=key,
+                     placeholder=MISSING)  # a Styler's na_rep does not reach the canvas; this does
     st.caption(f"共 {len(table)} 条（点击列名排序）")
     st.download_button(f"下载 Excel（{sheet}）", to_xlsx({sheet: table}), file_name=f"{sheet}_{scope_name}.xlsx",
                        key=f"{key}_xlsx", on_click="ignore",

@@ -11,6 +11,7 @@ from dashboard.foliumview import show_folium
 from dashboard.mapunits import clicked_unit, count_units, outline_table
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.quick import all_clear
+from dashboard.tables import show_table
 from dashboard.text import md_escape
 from geo import formatting as fmt
 from geo.access import case_detail_note, may_see_case_details, redact_case_details
@@ -130,8 +131,9 @@ def detail(ctx: PageContext, code: str) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{WALK_M} 米步行范围内的服务站点（{len(stations)} 个）**")
-        st.dataframe(pd.DataFrame({"站点": stations["name"], "类型": stations["kind_label"],
-                                   "距离（米）": stations["distance_m"].round(0)}), hide_index=True, width="stretch")
+        show_table(pd.DataFrame({"站点": stations["name"], "类型": stations["kind_label"],
+                                 "距离（米）": stations["distance_m"].round(0)}),
+                   f"{WALK_M} 米步行范围内没有服务站点。", hide_index=True, width="stretch")
     with right:
         nearby_disputes(ctx, disputes)
 
@@ -143,17 +145,17 @@ def nearby_disputes(ctx: PageContext, disputes: pd.DataFrame) -> None:
     if not may_see_case_details(ctx.account, ctx.scope):
         st.caption(md_escape(case_detail_note(ctx.account, ctx.scope)))  # names the account and its scope
         counts = disputes.groupby(["category_label", "status_label"]).size().rename("件数").reset_index()
-        st.dataframe(counts.rename(columns={"category_label": "类别", "status_label": "状态"}), hide_index=True,
-                     width="stretch")
+        show_table(counts.rename(columns={"category_label": "类别", "status_label": "状态"}), NO_NEARBY,
+                   hide_index=True, width="stretch")
         return
     shown = redact_case_details(ctx.account, disputes)
-    st.dataframe(pd.DataFrame({"受理日期": pd.to_datetime(shown["reported_on"]).dt.date,
-                               "类别": shown["category_label"], "状态": shown["status_label"],
-                               "地址": shown["address"].fillna("（辖区外，不显示）"),
-                               "距离（米）": shown["distance_m"].round(0)}),
-                 hide_index=True, width="stretch")
+    show_table(pd.DataFrame({"受理日期": pd.to_datetime(shown["reported_on"]).dt.date,
+                             "类别": shown["category_label"], "状态": shown["status_label"],
+                             "地址": shown["address"].fillna("（辖区外，不显示）"),
+                             "距离（米）": shown["distance_m"].round(0)}), NO_NEARBY, hide_index=True, width="stretch")
 
 
+NO_NEARBY = f"周边 {NEAR_M} 米近 12 个月没有矛盾纠纷。"
 LAG_HELP = f"本年度计划完工比例落后于时间进度超过 {Thresholds().plan_lag:.0%} 的单元（与总览预警同一规则）"
 
 
@@ -178,7 +180,8 @@ def plan_lag(ctx: PageContext) -> None:
                  hide_index=True, width="stretch")
     late = lagging_compounds(compounds, ctx.as_of, key)
     st.markdown(f"**其中尚未完工的小区（{len(late)} 个）**")
-    st.dataframe(pd.DataFrame({"小区名称": late["name"], "所属社区": late["community_code"].map(names),
-                               "改造状态": late["status"].map(RenovationStatus.labels()), "户数": late["households"],
-                               "开工日期": pd.to_datetime(late["started_on"]).dt.date}),
-                 hide_index=True, width="stretch", height=min(38 + 35 * len(late), 360))
+    show_table(pd.DataFrame({"小区名称": late["name"], "所属社区": late["community_code"].map(names),
+                             "改造状态": late["status"].map(RenovationStatus.labels()), "户数": late["households"],
+                             "开工日期": pd.to_datetime(late["started_on"]).dt.date}),
+               "滞后单元的本年计划小区均已完工。", hide_index=True, width="stretch",
+               height=min(38 + 35 * len(late), 360))

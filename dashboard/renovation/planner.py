@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.context import PageContext
 from dashboard.kpi import metric
+from dashboard.tables import show_table
 from data.export import to_xlsx
 from geo import formatting as fmt
 from geo.renovation import (
@@ -87,7 +88,7 @@ def objective_input() -> str:
 def planner(ctx: PageContext, pipeline: pd.DataFrame) -> None:
     """The planner tab: inputs, the objective, the optimised batch with its score breakdown, totals, its size
     distribution, years to finish, export."""
-    st.caption("候选：未纳入计划与已纳入计划（尚未开工）的小区。批次用整数规划（scipy MILP，精确最优）在预算内"
+    st.caption("候选：未纳入计划与已纳入计划（尚未开工）的小区。批次用整数规划（精确求解，结果最优）在预算内"
                "使所选目标最大，并与“按每万元价值贪心”对比；无预算的小区按 25 万元 + 0.9 万元/户估算。")
     budget, year, cap = _plan_inputs(ctx)
     objective = objective_input()
@@ -102,9 +103,10 @@ def planner(ctx: PageContext, pipeline: pd.DataFrame) -> None:
     _totals(plan, greedy, scored, budget)
     _sizes(plan)
     table = _batch_table(plan, year, ctx.units.names)
-    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 460),
-                 column_config={"优先级得分": st.column_config.ProgressColumn("优先级得分", min_value=0, max_value=100,
-                                                                            format="%.1f")})
+    show_table(table, "预算内没有可以纳入本批次的小区（预算为 0 或每个小区都超出预算）。", hide_index=True,
+               width="stretch", height=min(38 + 35 * len(table), 460),
+               column_config={"优先级得分": st.column_config.ProgressColumn("优先级得分", min_value=0, max_value=100,
+                                                                          format="%.1f")})
     workbook = to_xlsx({"改造批次建议": table, "改造项目台账": pipeline})
     st.download_button("下载 Excel（批次建议 + 项目台账）", workbook, file_name=f"老旧小区改造计划_{year}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="plan_xlsx")
@@ -138,12 +140,21 @@ def _totals(plan: Plan, greedy: Plan, scored: pd.DataFrame, budget: float) -> No
                         "预算为 0 或单个小区超出年度预算时无法完成")
 
 
+def size_table(sizes: pd.DataFrame) -> pd.DataFrame:
+    """``geo.renovation.size_distribution`` with Chinese headers and counts as text with thousands separators
+    (「9,687」; ``geo.formatting.count``): five bands in order, not a table to sort."""
+    return pd.DataFrame({"每个小区户数": sizes["band"], "小区数": sizes["compounds"].map(fmt.count),
+                         "户数": sizes["households"].map(fmt.count)})
+
+
 def _sizes(plan: Plan) -> None:
     """The batch's size distribution: compounds and households per households-per-compound band."""
     sizes = size_distribution(plan.chosen)
     st.markdown(f"**批次规模分布**（{plan.compounds} 个小区，平均每个小区 {fmt.decimal(plan.mean_households)} 户）")
     left, right = st.columns([2, 3])
-    left.dataframe(sizes.rename(columns={"band": "每个小区户数", "compounds": "小区数", "households": "户数"}),
-                   hide_index=True, width="stretch")
+    with left:
+        right_aligned = st.column_config.TextColumn(alignment="right")
+        show_table(size_table(sizes), "本批次没有小区。", hide_index=True, width="stretch",
+                   column_config={"小区数": right_aligned, "户数": right_aligned})
     right.bar_chart(sizes.set_index("band")["compounds"].rename("小区数"), x_label="每个小区户数", y_label="小区数",
                     height=190, color="#c62828")
