@@ -43,13 +43,26 @@ def headline_cards(s: ScopeStats, period_label: str, overdue_days: int) -> None:
 
 
 RANK_FORMATS = {
-    "name": None, "households": "%d", "population": "%d", "grids": "%d", "households_per_grid": "%.0f",
-    "vacancies": "%d", "compounds": "%d", "renovated_share": "percent", "station_completeness": "percent",
-    "disputes": "%d", "disputes_per_1000": "%.1f", "success_rate": "percent", "overdue": "%d",
+    "name": None, "households": "localized", "population": "localized", "grids": "localized",
+    "households_per_grid": "%.0f", "vacancies": "localized", "compounds": "localized",
+    "renovated_share": "%.1f%%", "station_completeness": "%.1f%%",
+    "disputes": "localized", "disputes_per_1000": "%.1f", "success_rate": "%.1f%%", "overdue": "localized",
 }
 RANK_COLUMNS = {key: (COLUMN_LABELS[key], shown) for key, shown in RANK_FORMATS.items()}
 NAME_WIDTH = 132
 """px of a ranking's pinned 名称 column: the longest unit name (6 characters, 河南杨桥社区) shown whole, not cut by 「…」."""
+
+
+PERCENT_FORMAT = "%.1f%%"
+"""Shares in rankings: one decimal everywhere (Streamlit's "percent" mixed 「66.67%」 and 「100%」); the column holds
+percentage points (``as_points``)."""
+COUNT_FORMAT = "localized"  # 54,961 rather than 54961
+
+
+def as_points(table: pd.DataFrame, formats: dict[str, str | None]) -> pd.DataFrame:
+    """``table`` with the share columns of ``formats`` (PERCENT_FORMAT) as percentage points, for showing."""
+    shares = [key for key, shown in formats.items() if shown == PERCENT_FORMAT and key in table]
+    return table.assign(**{key: table[key] * 100 for key in shares})
 
 
 def rank_config(table: pd.DataFrame, formats: dict[str, str | None]) -> dict:
@@ -71,7 +84,7 @@ def ranking_table(children: pd.DataFrame, child_label: str) -> None:
         return
     table = children[list(RANK_COLUMNS)].sort_values("households", ascending=False)
     st.markdown(f"**{child_label}排名**（点击列名排序）")
-    show_table(table, "所选范围内没有下级单元。", column_config=rank_config(table, RANK_FORMATS),
+    show_table(as_points(table, RANK_FORMATS), "所选范围内没有下级单元。", column_config=rank_config(table, RANK_FORMATS),
                hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
 
 

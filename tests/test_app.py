@@ -194,3 +194,14 @@ def test_a_grid_is_judged_on_its_communitys_stations(app, sample_db, monkeypatch
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert metrics(at)["一老一少一普完备"] == "1/1 个社区"
+
+
+def test_ranking_shares_read_one_decimal_and_counts_have_separators(app):
+    """The ranking holds shares as percentage points shown 「96.3%」 (Streamlit's own "percent" gave 「66.67%」
+    beside 「100%」) and counts 「54,961」."""
+    ranking = next(d for d in app.dataframe if "renovated_share" in d.value.columns)
+    shares = ranking.value["renovated_share"].dropna()
+    assert len(shares) and shares.between(0, 100).all() and (shares > 1).any()  # points, not 0–1 fractions
+    config = json.loads(ranking.proto.columns)
+    assert config["renovated_share"]["type_config"]["format"] == "%.1f%%"
+    assert config["households"]["type_config"]["format"] == "localized"

@@ -165,7 +165,8 @@ def test_workbook_figures_equal_the_page(filled_sample_db, monkeypatch):
     sheet = list(wb["排名-老旧小区改造"].iter_rows(values_only=True))
     header, body = sheet[0], sheet[1:]
     assert [r[header.index("名称")] for r in body] == page_reno["name"].tolist()
-    assert [r[header.index("改造完成率")] for r in body] == pytest.approx(page_reno["renovated_share"].tolist())
+    # the page holds shares as percentage points (shown 「76.5%」), the workbook as fractions formatted as percent
+    assert [r[header.index("改造完成率")] * 100 for r in body] == pytest.approx(page_reno["renovated_share"].tolist())
 
 
 def test_big_screen_is_reached_by_url_and_pins_a_theme(filled_sample_db, monkeypatch):

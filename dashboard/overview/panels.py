@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.charts import stacked_bars
 from dashboard.context import PageContext
-from dashboard.kpi import kpi_cards, rank_config
+from dashboard.kpi import COUNT_FORMAT, PERCENT_FORMAT, as_points, kpi_cards, rank_config
 from dashboard.nav import pages
 from dashboard.tables import show_table
 from dashboard.text import md_escape
@@ -18,7 +18,7 @@ from geo.vocab import DisputeCategory
 
 ALERTS_SHOWN = 6  # per theme, before "more"
 FORMATS = {"households_per_grid": "%.0f", **{c: "%.1f" for c in DECIMAL_COLUMNS},
-           **{c: "percent" for c in PERCENT_COLUMNS}}
+           **{c: PERCENT_FORMAT for c in PERCENT_COLUMNS}}
 PARTY_PER_ROW = 4  # 7 to a row cuts the labels at 1366 px
 
 
@@ -62,8 +62,9 @@ def rankings_panel(ctx: PageContext, b: Briefing, child_label: str) -> None:
     for tab, theme in zip(st.tabs([t.label for t in THEMES]), THEMES):
         with tab:
             frame = b.rankings[theme.key]
-            config = rank_config(frame, {c: None if c == "name" else FORMATS.get(c, "%d") for c in frame.columns})
-            show_table(frame, "所选范围内没有可排名的单元。", column_config=config, hide_index=True,
+            formats = {c: None if c == "name" else FORMATS.get(c, COUNT_FORMAT) for c in frame.columns}
+            show_table(as_points(frame, formats), "所选范围内没有可排名的单元。", column_config=rank_config(frame, formats),
+                       hide_index=True,
                        width="stretch", height=min(38 + 35 * len(frame), 420), key=f"rank_{theme.key}")
             _link(ctx, theme.page, f"查看{theme.label}详情 →", ctx.scope.code)
 
