@@ -139,8 +139,13 @@ def show_map(ctx: PageContext, keys: list[str], indicator: str, basemap: str) ->
     if "disputes" in keys and not details and ctx.scope.level in (Level.COMMUNITY, Level.GRID):
         st.caption("矛盾纠纷按网格计数显示。" + md_escape(case_detail_note(ctx.account, ctx.scope)))
     m = scope_map(ctx, tuple(keys), indicator, basemap, details)  # rendered once, shared by every session
-    value = show_folium(m, height=MAP_HEIGHT, returned_objects=["last_active_drawing"],
-                        key=f"map_{ctx.scope.code or 'district'}")
+    drill_down_map(ctx, m, "map", MAP_HEIGHT)
+
+
+def drill_down_map(ctx: PageContext, m: folium.Map, key: str, height: int) -> None:
+    """Show the (cached) map ``m``; a click on a child unit or a grid makes it the scope and reruns the page."""
+    value = show_folium(m, height=height, returned_objects=["last_active_drawing"],
+                        key=f"{key}_{ctx.scope.code or 'district'}")
     target = clicked_unit(ctx, value)
     if target is not None:
         go_to(target)

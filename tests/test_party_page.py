@@ -192,7 +192,7 @@ def test_a_bad_scope_in_the_url_falls_back_to_the_district(filled_sample_db, mon
 
 
 def test_a_click_on_the_map_drills_down(filled_sample_db, monkeypatch):
-    import dashboard.party.partymap as partymap
+    import dashboard.mapview as mapview
 
     clicked = {"code": None}
 
@@ -200,7 +200,7 @@ def test_a_click_on_the_map_drills_down(filled_sample_db, monkeypatch):
         assert kwargs["returned_objects"] == ["last_active_drawing"]
         return {"last_active_drawing": {"properties": {"code": clicked["code"]}}} if clicked["code"] else {}
 
-    monkeypatch.setattr(partymap, "show_folium", fake_show_folium)
+    monkeypatch.setattr(mapview, "show_folium", fake_show_folium)  # the drill-down map of every page
     at = open_page(filled_sample_db, monkeypatch)
     for code, title in ((DONGJIE, "东街街道 · 党建与自治"), (JUNMEN, "军门社区 · 党建与自治")):
         clicked["code"] = code

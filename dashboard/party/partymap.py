@@ -7,10 +7,9 @@ import folium
 import geopandas as gpd
 import streamlit as st
 
-from dashboard.context import PageContext, go_to
-from dashboard.foliumview import show_folium
-from dashboard.mapunits import clicked_unit, count_units, many_communities
-from dashboard.mapview import INDICATORS, OUTLINE, STATIC_PREFIX, children_frame, serve_assets
+from dashboard.context import PageContext
+from dashboard.mapunits import count_units, many_communities
+from dashboard.mapview import INDICATORS, OUTLINE, STATIC_PREFIX, children_frame, drill_down_map, serve_assets
 from geo.party import PARTY_RATIOS
 from geo.party_map import compound_coverage
 from geo.scope import DISTRICT
@@ -75,10 +74,4 @@ def party_map(ctx: PageContext, indicator: str | None, basemap: str) -> folium.M
 def show_party_map(ctx: PageContext, indicator: str | None) -> None:
     """Draw the scope's party map; a click on a child unit or a grid drills down to it."""
     serve_assets()
-    m = party_map(ctx, indicator, ctx.settings.basemap)
-    value = show_folium(m, height=MAP_HEIGHT, returned_objects=["last_active_drawing"],
-                        key=f"party_map_{ctx.scope.code or 'district'}")
-    target = clicked_unit(ctx, value)
-    if target is not None:
-        go_to(target)
-        st.rerun()
+    drill_down_map(ctx, party_map(ctx, indicator, ctx.settings.basemap), "party_map", MAP_HEIGHT)
