@@ -21,12 +21,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from data import schema
-from data.accounts import record_refusal
 from data.faults import database_errors
 from data.store import audit, record_history
-from data.versioned import begin_locked, conditional_update, writable
-from geo.access import Account, require_login
-from geo.errors import DataValidationError, PermissionDenied
+from data.versioned import conditional_update, locked_write, refused, writable
+from geo.access import Account
 from geo.lifecycle import district_today
 from geo.scope import DISTRICT, Scope
 from geo.staffing import changed, check_assignment, check_figures, check_vacate, describe_change
@@ -47,23 +45,6 @@ def _locked_grid(conn: Connection, account: Account, code: str, expected_version
     """(the 网格 row, the acting account as stored now) once scope and version allow the save."""
     before = _read_grid(conn, code)
     return before, writable(conn, account, before, code, expected_version, "网格")
-
-
-def _refuse(code: str, problems: list[str]) -> DataValidationError:
-    return DataValidationError("修改未保存：" + "；".join(problems),
-                               [(code, p.split("：", 1)[0], None, p) for p in problems])
-
-
-def _saving(engine: Engine, account: Account | None, code: str, save) -> dict:
-    """Run ``save(conn)`` in one locked transaction as a logged-in account; audit a refusal."""
-    try:
-        require_login(account)
-        with engine.begin() as conn:
-            begin_locked(conn)
-            return save(conn)
-    except PermissionDenied as exc:
-        record_refusal(engine, account, "grids", code, str(exc))
-        raise
 
 
 def _last_ended(conn: Connection, code: str) -> date | None:
@@ -88,7 +69,7 @@ def assign_worker(engine: Engine, grid_code: str, worker: str, phone: str, start
         before, acting = _locked_grid(conn, account, grid_code, expected_version)
         clean, problems = check_assignment(before, worker, phone, started_on, today, _last_ended(conn, grid_code))
         if problems:
-            raise _refuse(grid_code, problems)
+            raise refused(grid_code, problems, "修改未保存")
         conditional_update(conn, schema.grids, grid_code, clean, expected_version, "网格")
         conn.execute(insert(schema.grid_workers).values(grid_code=grid_code, worker=clean["worker"],
                                                         phone=clean["worker_phone"], started_on=clean["worker_since"]))
@@ -97,7 +78,7 @@ def assign_worker(engine: Engine, grid_code: str, worker: str, phone: str, start
               {f: old for f, (old, _) in diff.items()}, {f: new for f, (_, new) in diff.items()})
         return _read_grid(conn, grid_code)
 
-    return _saving(engine, account, grid_code, save)
+    return locked_write(engine, account, "grids", grid_code, save)
 
 
 @database_errors("保存网格员离岗", writing=True)
@@ -115,14 +96,14 @@ def vacate_grid(engine: Engine, grid_code: str, ended_on: date, expected_version
         before, acting = _locked_grid(conn, account, grid_code, expected_version)
         end, problems = check_vacate(before, ended_on, today)
         if problems:
-            raise _refuse(grid_code, problems)
+            raise refused(grid_code, problems, "修改未保存")
         conditional_update(conn, schema.grids, grid_code, dict.fromkeys(WORKER_FIELDS), expected_version, "网格")
         _close_period(conn, before, end)
         audit(conn, acting.username, "update", "grids", grid_code,
               {f: before[f] for f in WORKER_FIELDS}, {**dict.fromkeys(WORKER_FIELDS), "ended_on": end})
         return _read_grid(conn, grid_code)
 
-    return _saving(engine, account, grid_code, save)
+    return locked_write(engine, account, "grids", grid_code, save)
 
 
 def _close_period(conn: Connection, grid: dict, end: date) -> None:
@@ -147,7 +128,7 @@ def update_grid_figures(engine: Engine, grid_code: str, changes: dict, expected_
         before, acting = _locked_grid(conn, account, grid_code, expected_version)
         clean, problems = check_figures(before, changes)
         if problems:
-            raise _refuse(grid_code, problems)
+            raise refused(grid_code, problems, "修改未保存")
         diff = changed(before, clean)
         if not diff:
             return before
@@ -157,7 +138,7 @@ def update_grid_figures(engine: Engine, grid_code: str, changes: dict, expected_
               {f: old for f, (old, _) in diff.items()}, {f: new for f, (_, new) in diff.items()})
         return _read_grid(conn, grid_code)
 
-    return _saving(engine, account, grid_code, save)
+    return locked_write(engine, account, "grids", grid_code, save)
 
 
 # ---------------------------------------------------------------- reading

@@ -24,12 +24,11 @@ from sqlalchemy import Connection, Engine, LargeBinary, func, insert, select, ty
 from sqlalchemy.dialects import postgresql, sqlite
 
 from data import schema
-from data.accounts import record_refusal, verify
+from data.accounts import verify
 from data.faults import database_errors
 from data.store import audit, record_history
-from data.versioned import begin_locked, conditional_update, writable
-from geo.access import Account, require_login, require_write
-from geo.errors import DataValidationError, PermissionDenied
+from data.versioned import conditional_update, locked_write, refused, writable
+from geo.access import Account, require_write
 from geo.ingest_match import CODE_WIDTH, code_prefix, highest_number
 from geo.lifecycle import district_today
 from geo.station_rules import check_close, check_fields, check_open, describe_change, placement
@@ -78,30 +77,13 @@ def _rounded(point: shapely.Point) -> shapely.Point:
     return shapely.Point(round(float(point.x), DECIMALS), round(float(point.y), DECIMALS))
 
 
-def _refuse(code: str | None, problems: list[str]) -> DataValidationError:
-    return DataValidationError("未保存：" + "；".join(problems),
-                               [(code, p.split("：", 1)[0], None, p) for p in problems])
-
-
 def _place(conn: Connection, acting: Account, point, code: str | None) -> dict:
     """The unit codes of ``point`` once it is inside the district and the account's scope."""
     units, problems = placement(point, _grids(conn))
     if problems:
-        raise _refuse(code, problems)
+        raise refused(code, problems)
     require_write(acting, units["community_code"], what=f"位置（{point.x:.6f}, {point.y:.6f}）")
     return units
-
-
-def _saving(engine: Engine, account: Account | None, code: str | None, save) -> dict:
-    """Run ``save(conn)`` in one locked transaction as a logged-in account; audit a refusal."""
-    try:
-        require_login(account)
-        with engine.begin() as conn:
-            begin_locked(conn)
-            return save(conn)
-    except PermissionDenied as exc:
-        record_refusal(engine, account, "stations", code, str(exc))
-        raise
 
 
 # ---------------------------------------------------------------- a new station
@@ -136,7 +118,7 @@ def add_station(engine: Engine, fields: dict, point: shapely.Point, account: Acc
         acting = verify(conn, account)
         clean, problems = check_fields(fields, today)
         if problems:
-            raise _refuse(None, problems)
+            raise refused(None, problems)
         units = _place(conn, acting, point, None)
         code = _next_code(conn, units["community_code"])
         conn.execute(insert(schema.stations).values(code=code, **clean, **units, version=1, geom=_rounded(point)))
@@ -145,7 +127,7 @@ def add_station(engine: Engine, fields: dict, point: shapely.Point, account: Acc
         audit(conn, acting.username, "insert", "stations", code, None, after)
         return row
 
-    return _saving(engine, account, None, save)
+    return locked_write(engine, account, "stations", None, save)
 
 
 # ---------------------------------------------------------------- moving and closing
@@ -170,7 +152,7 @@ def move_station(engine: Engine, code: str, point: shapely.Point, expected_versi
         before, acting = _locked_station(conn, account, code, expected_version)
         problems = check_open(before)
         if problems:
-            raise _refuse(code, problems)
+            raise refused(code, problems)
         units = _place(conn, acting, point, code)
         new = _rounded(point)
         conditional_update(conn, schema.stations, code, {**units, "geom": new}, expected_version, "站点")
@@ -181,7 +163,7 @@ def move_station(engine: Engine, code: str, point: shapely.Point, expected_versi
               {"lon": new.x, "lat": new.y, **moved_units})
         return _public(_read_station(conn, code))
 
-    return _saving(engine, account, code, save)
+    return locked_write(engine, account, "stations", code, save)
 
 
 @database_errors("保存站点关闭", writing=True)
@@ -196,12 +178,12 @@ def close_station(engine: Engine, code: str, closed_on: date, expected_version: 
         before, acting = _locked_station(conn, account, code, expected_version)
         day, problems = check_close(before, closed_on, today)
         if problems:
-            raise _refuse(code, problems)
+            raise refused(code, problems)
         conditional_update(conn, schema.stations, code, {"closed_on": day}, expected_version, "站点")
         audit(conn, acting.username, "update", "stations", code, {"closed_on": None}, {"closed_on": day})
         return _public(_read_station(conn, code))
 
-    return _saving(engine, account, code, save)
+    return locked_write(engine, account, "stations", code, save)
 
 
 def station_history(engine: Engine, code: str, limit: int = 200) -> pd.DataFrame:

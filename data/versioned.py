@@ -7,10 +7,12 @@ while the row is still at it, bumping it by one. Someone else's earlier save, or
 """
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, select, update
+from collections.abc import Callable
 
-from geo.access import Account, require_write
-from geo.errors import ConflictError, GuloError
+from sqlalchemy import Connection, Engine, Table, select, update
+
+from geo.access import Account, require_login, require_write
+from geo.errors import ConflictError, DataValidationError, GuloError, PermissionDenied
 
 
 def conflict(noun: str, code: str, current: int | None, done: str = "修改") -> ConflictError:
@@ -50,3 +52,25 @@ def writable(conn: Connection, account: Account, before: dict | None, code: str,
     if before["version"] != expected_version:
         raise conflict(noun, code, before["version"])
     return acting
+
+
+def refused(code: str | None, problems: list[str], lead: str = "未保存") -> DataValidationError:
+    """The Chinese refusal of an edit: ``lead``, then every problem; each problem's field is the text before "："."""
+    return DataValidationError(f"{lead}：" + "；".join(problems),
+                               [(code, p.split("：", 1)[0], None, p) for p in problems])
+
+
+def locked_write(engine: Engine, account: Account | None, table_name: str, code: str | None,
+                 save: Callable[[Connection], dict]) -> dict:
+    """Run ``save(conn)`` in one locked transaction as a logged-in account; a refusal of access is audited."""
+    from data.accounts import record_refusal  # data.accounts takes begin_locked from here
+
+    try:
+        require_login(account)
+        with engine.begin() as conn:
+            begin_locked(conn)
+            return save(conn)
+    except PermissionDenied as exc:
+        record_refusal(engine, account, table_name, code, str(exc))
+        raise
+
