@@ -1,11 +1,14 @@
 """What every editor form shows around its fields: whether the account may edit here, and the record's history."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
-from dashboard.text import md_format
+from dashboard.text import md_escape, md_format
 from geo.access import Account, can_write
+from geo.errors import ConflictError, DatabaseFault, DataValidationError, PermissionDenied
 
 
 def may_edit(account: Account | None, unit_code: str, login_for: str, noun: str) -> bool:
@@ -30,3 +33,23 @@ def history_table(history: pd.DataFrame) -> None:
                                .dt.strftime("%Y-%m-%d %H:%M"),
                                "操作人": history["actor"], "修改内容": history["summary"]}),
                  hide_index=True, width="stretch")
+
+
+def saved(write: Callable[[int | None], dict], version_key: str | None) -> dict | None:
+    """Run ``write(expected version)`` (the version kept under ``version_key``; None for a new record) and return
+    the saved record; when nothing was saved, say why in Chinese and return None. A conflict offers to reload
+    the record (dropping the kept version); a database fault leaves the form as typed."""
+    try:
+        return write(None if version_key is None else st.session_state[version_key])
+    except DatabaseFault as exc:  # busy / unavailable / read-only: nothing saved
+        st.error(md_escape(exc), icon=":material/database:")
+    except PermissionDenied as exc:
+        st.error(md_escape(exc))
+    except ConflictError as exc:
+        st.error(md_escape(exc))
+        st.button("载入最新数据", key=f"reload_{version_key}", on_click=st.session_state.pop, args=(version_key, None))
+    except DataValidationError as exc:
+        lines = [p[-1] if isinstance(p, tuple) else p for p in exc.problems] or [str(exc)]
+        st.error("未保存：\n\n" + "\n".join(f"- {md_escape(line)}" for line in lines))
+    return None
+

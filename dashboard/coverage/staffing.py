@@ -16,13 +16,12 @@ import streamlit as st
 
 from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
-from dashboard.edit_ui import history_table, may_edit
+from dashboard.edit_ui import history_table, may_edit, saved
 from dashboard.kpi import metric
 from dashboard.text import md_escape, md_format
 from data.staffing import assign_worker, grid_history, update_grid_figures, vacate_grid
 from geo import formatting as fmt
 from geo.access import Account, can_write
-from geo.errors import ConflictError, DatabaseFault, DataValidationError, PermissionDenied
 from geo.lifecycle import district_today
 from geo.staffing import FIELD_LABELS, FIGURE_LABELS, vacancy_days, vacant_grids, worker_periods
 
@@ -172,18 +171,8 @@ def _figures_form(ctx: PageContext, row: pd.Series, code: str, account: Account)
 
 def _save(code: str, write: Callable[[int], dict], done: str) -> None:
     """Run ``write(expected_version)``; on success remember the new version and rerun, else say why in Chinese."""
-    try:
-        new = write(st.session_state[_version_key(code)])
-    except (PermissionDenied, DatabaseFault) as exc:
-        st.error(md_escape(exc))
-        return
-    except ConflictError as exc:
-        st.error(md_escape(exc))
-        st.button("载入最新数据", key=f"reload_grid_{code}", on_click=st.session_state.pop, args=(_version_key(code), None))
-        return
-    except DataValidationError as exc:
-        st.error("未保存：\n\n" + "\n".join(f"- {md_escape(p[-1])}" for p in exc.problems) if exc.problems
-                 else md_escape(exc))
+    new = saved(write, _version_key(code))
+    if new is None:
         return
     st.session_state[_version_key(code)] = int(new["version"])
     st.session_state[FLASH_KEY] = f"{done}（记录版本 {int(new['version'])}）。"

@@ -20,14 +20,13 @@ import streamlit as st
 
 from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
-from dashboard.edit_ui import history_table
+from dashboard.edit_ui import history_table, saved
 from dashboard.foliumview import show_folium
 from dashboard.mapunits import count_units, outline_table
 from dashboard.mapview import STATIC_PREFIX, serve_assets
 from dashboard.text import md_escape, md_format
 from data.station_edits import add_station, close_station, move_station, station_history
 from geo.access import Account, can_write
-from geo.errors import ConflictError, DatabaseFault, DataValidationError, PermissionDenied
 from geo.lifecycle import district_today
 from geo.scope import DISTRICT
 from geo.station_rules import FIELD_LABELS, placement, scope_problem
@@ -257,19 +256,8 @@ def _save(code: str | None, write: Callable[[int | None], dict], done: Callable[
     if point_needed:
         st.error("请先在地图上点击选择位置。")
         return
-    try:
-        new = write(None if code is None else st.session_state[_version_key(code)])
-    except (PermissionDenied, DatabaseFault) as exc:
-        st.error(md_escape(exc))
-        return
-    except ConflictError as exc:
-        st.error(md_escape(exc))
-        st.button("载入最新数据", key=f"reload_station_{code}", on_click=st.session_state.pop,
-                  args=(_version_key(code), None))
-        return
-    except DataValidationError as exc:
-        lines = [p[-1] for p in exc.problems] or [str(exc)]
-        st.error("未保存：\n\n" + "\n".join(f"- {md_escape(line)}" for line in lines))
+    new = saved(write, None if code is None else _version_key(code))
+    if new is None:
         return
     if code is not None:
         st.session_state[_version_key(code)] = int(new["version"])

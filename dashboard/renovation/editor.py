@@ -8,11 +8,9 @@ import streamlit as st
 
 from dashboard.auth import current_account
 from dashboard.context import PageContext, engine
-from dashboard.edit_ui import may_edit
-from dashboard.text import md_escape
+from dashboard.edit_ui import may_edit, saved
 from data.edits import compound_history, update_compound
 from geo.access import Account
-from geo.errors import ConflictError, DatabaseFault, DataValidationError, PermissionDenied
 from geo.lifecycle import FIELD_LABELS, allowed_next
 from geo.vocab import RenovationStatus, RenovationType
 
@@ -55,21 +53,9 @@ def _date_or_none(v) -> date | None:
 
 
 def _save(ctx: PageContext, code: str, changes: dict, account: Account | None) -> None:
-    try:
-        new = update_compound(engine(ctx), code, changes, st.session_state[_version_key(code)],
-                              account, today=date.today())
-    except PermissionDenied as exc:
-        st.error(md_escape(exc))
-        return
-    except ConflictError as exc:
-        st.error(md_escape(exc))
-        st.button("载入最新数据", key=f"reload_{code}", on_click=st.session_state.pop, args=(_version_key(code), None))
-        return
-    except DataValidationError as exc:
-        st.error("未保存：\n\n" + "\n".join(f"- {md_escape(p)}" for p in (exc.problems or [str(exc)])))
-        return
-    except DatabaseFault as exc:  # busy / unavailable / read-only: nothing saved, the form keeps what was typed
-        st.error(md_escape(exc), icon=":material/database:")
+    new = saved(lambda version: update_compound(engine(ctx), code, changes, version, account, today=date.today()),
+                _version_key(code))
+    if new is None:
         return
     st.session_state[_version_key(code)] = new["version"]
     st.success(f"已保存（版本 {new['version']}）。")
