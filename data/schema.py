@@ -279,6 +279,25 @@ RECORD_TABLES = {t.name: t for t in (party_orgs, volunteer_teams, consultation_d
 """Tables without geometry that belong to a community (scoped by street_code / community_code)."""
 
 
+reference_features = Table(
+    "reference_features",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(10), nullable=False, index=True, comment="geo.vocab.ReferenceKind value"),
+    Column("name", String(80), nullable=True, comment="道路名、建筑名、水系名或地名"),
+    Column("subtype", String(40), nullable=True, comment="e.g. the road class (主干路, 次干路, 支路)"),
+    Column("minx", Float, nullable=False, comment="bounding box, WGS84 degrees"),
+    Column("miny", Float, nullable=False),
+    Column("maxx", Float, nullable=False),
+    Column("maxy", Float, nullable=False),
+    Column("source", String(120), nullable=True, comment="the imported file's name"),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("geom", GeometryWKB("GEOMETRY"), nullable=False),
+    comment="reference layers drawn as a light vector basemap: roads, buildings, water, place names",
+)
+"""District-wide reference features (no unit codes): a light vector basemap under the overlays (issue 21)."""
+
+
 accounts = Table(
     "accounts",
     metadata,

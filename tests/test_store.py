@@ -59,7 +59,7 @@ def engine(db_url):
 
 
 def test_migration_creates_exactly_the_schema(engine):
-    assert current_revision(engine) == "0006"
+    assert current_revision(engine) == "0007"
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"include_name": _ours})
         diff = compare_metadata(ctx, schema.metadata)
