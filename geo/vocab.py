@@ -286,3 +286,15 @@ class StandardState(Vocab):
 
 
 StandardState._title = "达标情况"
+
+
+class ReferenceKind(Vocab):
+    """Kind of a reference feature (参考图层) drawn as a light vector basemap under the overlays."""
+
+    ROAD = ("road", "道路", "#b0a898")
+    BUILDING = ("building", "建筑", "#d9d0c7")
+    WATER = ("water", "水系", "#9cc3e0")
+    PLACE = ("place", "地名", "#6b6b6b")
+
+
+ReferenceKind._title = "参考图层"
