@@ -100,7 +100,7 @@ def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for i in range(frame.shape[1]):
         series = frame.iloc[:, i]
-        if pd.api.types.is_datetime64_any_dtype(series) and not isinstance(series.dtype, pd.DatetimeTZDtype):
+        if pd.api.types.is_datetime64_any_dtype(series) and not isinstance(series.dtype, pd.DatetimeTZDtype | pd.ArrowDtype):
             present = series.dropna()
             if (present == present.dt.normalize()).all():
                 series = pd.Series([None if pd.isna(v) else v.date() for v in series], index=series.index, dtype=object)

@@ -190,6 +190,11 @@ def to_gcj02(gdf: gpd.GeoDataFrame, name: str = "图层数据") -> gpd.GeoDataFr
     return _shift(gdf, name, wgs84_to_gcj02)
 
 
+def to_bd09(gdf: gpd.GeoDataFrame, name: str = "图层数据") -> gpd.GeoDataFrame:
+    """A copy of a WGS84 frame with every coordinate shifted to BD-09 (Baidu), labelled EPSG:4326 like ``to_gcj02``."""
+    return _shift(gdf, name, wgs84_to_bd09)
+
+
 def from_gcj02(gdf: gpd.GeoDataFrame, name: str = "导入数据") -> gpd.GeoDataFrame:
     """A copy of a frame whose lon/lat are GCJ-02 (labelled EPSG:4326), converted to true WGS84."""
     return _shift(gdf, name, gcj02_to_wgs84)

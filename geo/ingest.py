@@ -456,7 +456,7 @@ def prepare(table: pd.DataFrame, layer: str, ref: Reference, *, geometry: gpd.Ge
     else:
         geometry = gpd.GeoSeries(geometry.values, index=table.index)
     try:
-        headers = [c for c, f in mapping.items() if f in (LON, LAT)]
+        headers = [c for c, f in mapping.items() if f in (LON, LAT, WKT)]
         guess = resolve_crs(geometry, declared_crs, crs, ref.district, headers)
     except CRSError as exc:
         return Prepared(layer, _empty(table), problems + [Problem(FILE_LEVEL, "坐标系", "", str(exc))], mapping=mapping)

@@ -15,6 +15,7 @@ All functions are pure: they take and return shapely arrays / GeoSeries and neve
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -90,12 +91,19 @@ def key_of_epsg(epsg: int) -> str:
     return f"epsg:{epsg}"
 
 
+_SHIFTED_NAMES = ((GCJ02, re.compile(r"gcj[\W_]*0?2", re.I)), (BD09, re.compile(r"bd[\W_]*0?9", re.I)))
+
+
 def key_of_crs(crs: pyproj.CRS | None) -> str | None:
-    """The key of a declared CRS (None when there is none or it has no EPSG code)."""
+    """The key of a declared CRS: its EPSG code's, GCJ-02/BD-09 for a custom CRS named for them (how our exports
+    and some Chinese GIS tools declare them), None when there is none or it is unknown."""
     if crs is None:
         return None
-    epsg = pyproj.CRS(crs).to_epsg(min_confidence=70)
-    return key_of_epsg(epsg) if epsg else None
+    crs = pyproj.CRS(crs)
+    epsg = crs.to_epsg(min_confidence=70)
+    if epsg:
+        return key_of_epsg(epsg)
+    return next((key for key, pattern in _SHIFTED_NAMES if pattern.search(crs.name or "")), None)
 
 
 def to_wgs84(geoms: gpd.GeoSeries, key: str) -> gpd.GeoSeries:
@@ -153,6 +161,16 @@ _HEADER_HINTS = ((GCJ02, ("gcj", "高德", "火星", "腾讯", "amap")), (BD09, 
                  (CGCS2000, ("cgcs", "2000国家", "天地图")), (WGS84, ("wgs", "gps")))
 
 
+_EPSG_IN_HEADER = re.compile(r"epsg[:：]?(\d{4,5})")
+
+
+def _known_epsg(code: int) -> str | None:
+    try:
+        return key_of_epsg(code)
+    except CRSError:
+        return None
+
+
 def header_hint(headers) -> CRSGuess | None:
     """The system named in coordinate column headers (e.g. “经度(GCJ-02)”, “高德经度”), or None.
 
@@ -161,7 +179,9 @@ def header_hint(headers) -> CRSGuess | None:
     found = set()
     for header in headers:
         text = str(header).lower().replace("-", "").replace("_", "").replace(" ", "")
-        keys = [key for key, words in _HEADER_HINTS if any(w in text for w in words)]
+        epsg = _EPSG_IN_HEADER.search(text)
+        keys = ([k for k in [_known_epsg(int(epsg.group(1)))] if k] if epsg else
+                [key for key, words in _HEADER_HINTS if any(w in text for w in words)])
         if keys:
             found.add(keys[0])
     if len(found) != 1:

@@ -260,6 +260,18 @@ KEY_COLUMNS = {"community_resources": "community_code"}
 """Layer -> the stored column that identifies a record, where it is not ``code`` (one row per community)."""
 
 
+SHP_SHORT = {
+    "community_code": "comm_code", "community_name": "comm_name", "street_code": "strt_code",
+    "street_name": "strt_name", "compound_code": "cmpd_code", "compound_name": "cmpd_name",
+    "compound_codes": "cmpd_codes", "compound_names": "cmpd_names", "has_property_mgmt": "prop_mgmt",
+    "completed_on": "done_on", "opening_hours": "open_hours", "model_level": "model_lvl",
+    "centre_known": "centre_kno", "issues_raised": "iss_raised", "issues_resolved": "iss_solved",
+    "dispute_codes": "disp_codes", "volunteer_model": "vol_model", "access_tasks": "acc_tasks",
+}
+"""Field name -> its Shapefile (dBASE, at most 10 characters) name where the field name is longer; an
+export's Shapefile uses them and the import recognises them."""
+
+
 def key_column(layer: str) -> str:
     """The stored column that identifies a record of ``layer``: ``code``, or ``community_code`` for
     ``community_resources`` (one row per community)."""
@@ -307,7 +319,7 @@ def _bare(text: str) -> str:
 def _lookup(layer: str) -> dict[str, str]:
     table: dict[str, str] = {}
     for spec in LAYER_FIELDS[check_layer(layer)]:
-        for name in (spec.label, spec.name, *spec.aliases):
+        for name in (spec.label, spec.name, SHP_SHORT.get(spec.name, spec.name), *spec.aliases):
             table.setdefault(normalise_header(name), spec.name)
     return table
 

@@ -130,7 +130,7 @@ BAD_FILES = [  # (id, file name, bytes or a builder of them from tmp_path, words
     ("geojson gdal refuses", "小区.geojson", b'{"type": "FeatureCollection", "features": "none"}', "GeoJSON"),
     ("zip that is not a zip", "小区.zip", b"this is not a zip archive at all " * 20, "不是有效的 ZIP"),
     ("zip without .shp", "小区.zip", _zip({"说明.txt": b"x", "小区.dbf": b"\x03"}), "没有 .shp"),
-    ("zip with two .shp", "小区.zip", lambda tmp: _zip({"a.shp": b"x", "b.shp": b"y", "a.dbf": b"z"}), "多个 .shp"),
+    ("zip with two .shp", "小区.zip", lambda tmp: _zip({"a.shp": b"x", "b.shp": b"y", "a.dbf": b"z"}), "多个 Shapefile 图层"),
     ("zip with .shp but no .dbf", "小区.zip", lambda tmp: _shapefile_zip(tmp, drop=(".dbf",)), ".dbf 属性表"),
     ("broken shapefile", "小区.zip", _zip({"a.shp": os.urandom(300), "a.shx": os.urandom(100), "a.dbf": os.urandom(200)}),
      "Shapefile"),

@@ -58,16 +58,21 @@ def _zip_members(zf: zipfile.ZipFile, filename: str) -> list[zipfile.ZipInfo]:
     return members
 
 
-def _shape_parts(members: list[zipfile.ZipInfo], filename: str) -> dict[str, zipfile.ZipInfo]:
-    """Suffix -> member for the one Shapefile in a zip; DataValidationError when there is none, several, or no .dbf."""
+def _shape_parts(members: list[zipfile.ZipInfo], filename: str, sheet=None) -> dict[str, zipfile.ZipInfo]:
+    """Suffix -> member for the Shapefile of a zip (the one named ``sheet`` when it holds several, as an export's
+    Shapefile set does); DataValidationError when there is none, several and none chosen, or no .dbf."""
     shps = [m for m in members if m.filename.lower().endswith(".shp")]
     if not shps:
         found = "、".join(Path(m.filename).name for m in members[:5]) or "无文件"
         raise fail(f"压缩包“{filename}”中没有 .shp 文件（其中有：{found}），"
                     "请把 Shapefile 的 .shp、.shx、.dbf、.prj 一起压缩后再导入")
     if len(shps) > 1:
-        found = "、".join(Path(m.filename).name for m in shps)
-        raise fail(f"压缩包“{filename}”中有多个 .shp 文件（{found}），请每个压缩包只放一个 Shapefile 后再导入")
+        chosen = [m for m in shps if sheet is not None and Path(m.filename).stem == str(sheet).strip()]
+        if len(chosen) != 1:
+            found = "、".join(Path(m.filename).stem for m in shps)
+            raise fail(f"压缩包“{filename}”中有多个 Shapefile 图层（{found}）：请选择要导入的图层（命令行 --sheet 图层名），"
+                        "或每个压缩包只放一个 Shapefile 后再导入")
+        shps = chosen
     stem = Path(shps[0].filename).with_suffix("").as_posix().lower()
     parts = {Path(m.filename).suffix.lower(): m for m in members
              if Path(m.filename).with_suffix("").as_posix().lower() == stem}
@@ -76,14 +81,14 @@ def _shape_parts(members: list[zipfile.ZipInfo], filename: str) -> dict[str, zip
     return parts
 
 
-def _extract_shapefile(data: bytes, folder: Path, filename: str) -> Path:
+def _extract_shapefile(data: bytes, folder: Path, filename: str, sheet=None) -> Path:
     """Extract the Shapefile parts of a zip as ``folder/layer.*`` (no path escapes ``folder``); the .shp path."""
     bad = f"文件“{filename}”不是有效的 ZIP 压缩包（可能已损坏或设有密码），请重新压缩 Shapefile 的全部文件后再导入"
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise fail(bad)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for suffix, member in _shape_parts(_zip_members(zf, filename), filename).items():
+            for suffix, member in _shape_parts(_zip_members(zf, filename), filename, sheet).items():
                 if suffix in SHAPE_PARTS:
                     (folder / ("layer" + suffix)).write_bytes(zf.read(member))
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError) as exc:
@@ -132,11 +137,13 @@ def _geojson_text(data: bytes, filename: str, encoding: str | None) -> str:
     return text
 
 
-def _vector_file(data: bytes, folder: Path, filename: str, encoding: str | None) -> tuple[Path, str | None]:
-    """(path to read, encoding left to apply) of vector bytes written into ``folder``."""
+def _vector_file(data: bytes, folder: Path, filename: str, encoding: str | None,
+                 sheet=None) -> tuple[Path, str | None]:
+    """(path to read, encoding left to apply) of vector bytes written into ``folder`` (``sheet``: the Shapefile
+    to take out of a zip holding several)."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".zip":
-        return _extract_shapefile(data, folder, filename), encoding
+        return _extract_shapefile(data, folder, filename, sheet), encoding
     if suffix in (".geojson", ".json"):
         path = folder / "layer.geojson"
         path.write_text(_geojson_text(data, filename, encoding), encoding="utf-8")
@@ -152,7 +159,7 @@ def _vector_file(data: bytes, folder: Path, filename: str, encoding: str | None)
 def read_vector(data: bytes, filename: str, encoding: str | None = None, sheet: str | int | None = None) -> SourceTable:
     """GeoJSON, GeoPackage or zipped Shapefile bytes, through a temporary folder."""
     with tempfile.TemporaryDirectory() as tmp:
-        path, encoding = _vector_file(data, Path(tmp), filename, encoding)
+        path, encoding = _vector_file(data, Path(tmp), filename, encoding, sheet)
         return _read_vector_path(path, filename, encoding, sheet)
 
 
