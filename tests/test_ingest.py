@@ -305,7 +305,7 @@ def test_a_gcj02_export_is_shifted_and_formula_text_is_neutralised(engine):
     row = table[table["小区编码"] == "C-EVIL"].iloc[0]
     assert row["小区名称"].startswith("'=")
     gx, gy = wgs84_to_gcj02(119.2975, 26.0825)
-    assert abs(float(row["经度"]) - gx) < 1e-6 and abs(float(row["纬度"]) - gy) < 1e-6
+    assert abs(float(row["经度（GCJ-02）"]) - gx) < 1e-6 and abs(float(row["纬度（GCJ-02）"]) - gy) < 1e-6
 
 
 @pytest.mark.parametrize("layer", list(LAYER_FIELDS))

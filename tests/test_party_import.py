@@ -518,7 +518,7 @@ def test_the_data_page_exports_a_record_layer_as_excel_or_csv_only(sample_url):
     at = _page(sample_url, {"da_view": "导出", "exp_layer": "consultation_days"})
     fmt = at.selectbox(key="exp_format_table")
     assert fmt.options == ["Excel（.xlsx）", "CSV（Excel 可打开）"]
-    assert not [r for r in at.radio if r.key == "exp_crs"]
+    assert not [w for w in (*at.radio, *at.selectbox) if w.key == "exp_crs"]
     rows = len(read_table(engine_for(sample_url), "consultation_days"))
     assert any(f"居民恳谈日 {rows} 条" in str(c.value) for c in at.caption)
 

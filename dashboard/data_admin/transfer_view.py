@@ -11,6 +11,7 @@ from dashboard.text import md_escape
 from data.exchange import (
     CASE_LAYER,
     EXPORT_CRS,
+    EXPORT_CRS_LABELS,
     EXPORT_FORMATS,
     export_filename,
     export_layer,
@@ -19,12 +20,13 @@ from data.exchange import (
     template_xlsx,
 )
 from geo.access import Account, case_detail_note, may_see_case_details
-from geo.ingest_crs import GCJ02, WGS84
+from geo.export_crs import SHIFTED_NOTE, is_projected, is_shifted
+from geo.ingest_crs import WGS84
 from geo.ingest_fields import LAYER_LABELS, has_geometry
 from geo.scope import Scope
 
-FORMAT_LABELS = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "CSV（Excel 可打开）", "xlsx": "Excel（.xlsx）"}
-CRS_LABELS = {WGS84: "WGS84（EPSG:4326，标准经纬度）", GCJ02: "GCJ-02（高德/腾讯地图，仅供这些工具使用）"}
+FORMAT_LABELS = {"geojson": "GeoJSON", "gpkg": "GeoPackage（QGIS、ArcGIS）", "shp": "Shapefile（.zip，旧版软件）",
+                 "csv": "CSV（Excel 可打开）", "xlsx": "Excel（.xlsx）"}
 XLSX_MIME = EXPORT_FORMATS["xlsx"][1]
 
 
@@ -39,17 +41,17 @@ def export_view(ctx: PageContext) -> None:
     """Layer, format and CRS for the current scope, and one download button."""
     where = md_escape(ctx.units.name(ctx.scope))  # shown in Markdown only
     st.markdown(f"导出范围：**{where}**（在左侧边栏“范围”中切换）")
-    c1, c2, c3 = st.columns([1, 1, 2])
+    c1, c2, c3 = st.columns([1, 2, 1])
     layers = list(LAYER_LABELS)
     layer = c1.selectbox("图层", layers, index=layers.index("compounds"), format_func=LAYER_LABELS.get, key="exp_layer")
     spatial = has_geometry(layer)
-    fmt = c2.selectbox("格式", list(formats_of(layer)), format_func=FORMAT_LABELS.get,
-                       key="exp_format" if spatial else "exp_format_table")
     if spatial:
-        crs = c3.radio("坐标系", list(EXPORT_CRS), format_func=CRS_LABELS.get, key="exp_crs", horizontal=True)
+        crs = c2.selectbox("坐标系", list(EXPORT_CRS), format_func=EXPORT_CRS_LABELS.get, key="exp_crs")
     else:
         crs = WGS84
-        c3.caption(f"{LAYER_LABELS[layer]}没有地图位置；导出的表在代码旁附社区、街道名称（重新导入时按代码读取）。")
+        c2.caption(f"{LAYER_LABELS[layer]}没有地图位置；导出的表在代码旁附社区、街道名称（重新导入时按代码读取）。")
+    fmt = c3.selectbox("格式", list(formats_of(layer, crs)), format_func=FORMAT_LABELS.get,
+                       key=f"exp_format_{'shifted' if is_shifted(crs) else 'spatial'}" if spatial else "exp_format_table")
     name = export_filename(layer, ctx.scope, fmt, crs)
     rows = (ctx.table(layer) if not spatial  # an export keeps closed stations
             else ctx.every_station() if layer == "stations" else ctx.layer(layer))
@@ -63,8 +65,19 @@ def export_view(ctx: PageContext) -> None:
     data = exporter(engine(ctx), layer, ctx.scope, fmt, crs, ctx.account)
     st.download_button(f"下载 {name}", data, file_name=name, mime=EXPORT_FORMATS[fmt][1],
                        key="exp_download", type="primary", icon=":material/download:", on_click="ignore")
-    st.caption("表头为中文，导出的文件可直接重新导入；CSV/Excel 中可能被当作公式的文字已做防护。"
-               + ("GCJ-02 文件请勿当作 WGS84 重新导入。" if crs == GCJ02 else ""))
+    st.caption(export_note(spatial, crs))
+
+
+def export_note(spatial: bool, crs: str) -> str:
+    """What a person should know about the file: headers and aliases, types, names beside codes, the system."""
+    note = ("数字、日期按类型保存（GIS 软件可按数值筛选、分级设色）；代码旁附社区、街道、网格名称。"
+            "CSV、Excel、GeoJSON 的表头为中文；GeoPackage、Shapefile 的字段名为简短英文名，中文名作为别名。"
+            "导出的文件可直接重新导入；CSV/Excel 中可能被当作公式的文字已做防护。")
+    if spatial and is_shifted(crs):
+        note += SHIFTED_NOTE[crs] + "GeoJSON 无法声明该坐标系，故不提供。"
+    elif spatial and is_projected(crs):
+        note += "投影坐标单位为米，CSV/Excel 中为 X、Y 两列（点）或 WKT（面）。"
+    return note
 
 
 def templates_view() -> None:
