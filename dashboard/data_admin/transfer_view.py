@@ -25,7 +25,7 @@ from geo.ingest_crs import WGS84
 from geo.ingest_fields import LAYER_LABELS, has_geometry
 from geo.scope import Scope
 
-FORMAT_LABELS = {"geojson": "GeoJSON", "gpkg": "GeoPackage（QGIS、ArcGIS）", "shp": "Shapefile（.zip，旧版软件）",
+FORMAT_LABELS = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "shp": "Shapefile（.zip）",
                  "csv": "CSV（Excel 可打开）", "xlsx": "Excel（.xlsx）"}
 XLSX_MIME = EXPORT_FORMATS["xlsx"][1]
 
