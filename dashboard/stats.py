@@ -13,11 +13,10 @@ from geo.hierarchy import child_key
 from geo.party import party_indicators, scorecard, with_party_ratios
 from geo.rollup import (
     Period,
-    indicators,
     monthly_disputes,
     renovation_pipeline,
-    station_completeness,
     totals,
+    unit_table,
     with_ratios,
 )
 from geo.scope import Scope
@@ -43,11 +42,9 @@ class ScopeStats:
 
 def _table(ctx: PageContext, scope: Scope, key: str, period: Period) -> pd.DataFrame:
     grids, compounds, stations, disputes = (ctx.layer(n, scope) for n in RECORDS)
-    table = indicators(grids, compounds, stations, disputes, key=key, period=period,
-                       overdue_days=ctx.settings.overdue_days)
     # 一老一少一普 is a community's: a grid is judged on its community's stations, not on those inside the grid
-    complete = station_completeness(_community_stations(ctx, scope), ctx.layer("communities", scope), key, grids=grids)
-    return table.join(complete, how="left").fillna(0).astype(int)
+    return unit_table(grids, compounds, stations, disputes, ctx.layer("communities", scope),
+                      _community_stations(ctx, scope), key, period, ctx.settings.overdue_days)
 
 
 def _community_stations(ctx: PageContext, scope: Scope) -> pd.DataFrame:

@@ -25,7 +25,7 @@ GK3_40, UTM50N = "gk3_40", "utm50n"
 EXPORT_SYSTEMS = (WGS84, CGCS2000, GCJ02, BD09, GK3_40, UTM50N)
 """The systems an export can be written in (keys of ``geo.ingest_crs.CRS_CHOICES``)."""
 SYSTEM_LABELS: dict[str, str] = {
-    WGS84: "WGS84 经纬度（EPSG:4326，GPS、奥维等通用）",
+    WGS84: "WGS84 经纬度（EPSG:4326，卫星定位、奥维等通用）",
     CGCS2000: "CGCS2000 经纬度（EPSG:4490，天地图、国土部门）",
     GCJ02: "GCJ-02 经纬度（高德、腾讯地图；无 EPSG 代码）",
     BD09: "BD-09 经纬度（百度地图；无 EPSG 代码）",

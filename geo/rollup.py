@@ -208,6 +208,17 @@ def station_completeness(stations: pd.DataFrame, communities: pd.DataFrame, key:
     return per.groupby(key)[["communities", "complete_communities"]].sum()
 
 
+def unit_table(grids: pd.DataFrame, compounds: pd.DataFrame, stations: pd.DataFrame, disputes: pd.DataFrame,
+               communities: pd.DataFrame, community_stations: pd.DataFrame, key: str, period: Period,
+               overdue_days: int = 30) -> pd.DataFrame:
+    """The integer table per unit ``key`` behind every map and panel: ``indicators`` joined with
+    ``station_completeness`` (give ``with_ratios`` the result for the ratios). ``stations`` are the open stations
+    inside the units; ``community_stations`` those the units' communities are judged on (a grid: its community's)."""
+    table = indicators(grids, compounds, stations, disputes, key=key, period=period, overdue_days=overdue_days)
+    complete = station_completeness(community_stations, communities, key, grids=grids)
+    return table.join(complete, how="left").fillna(0).astype(int)
+
+
 def monthly_disputes(disputes: pd.DataFrame, end: date, months: int = 12) -> pd.DataFrame:
     """Cases reported per calendar month (the ``months`` months up to ``end``) and category.
 

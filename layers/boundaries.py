@@ -9,6 +9,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
+from geo.map_classes import COMMUNITY_COLOR, STREET_COLOR
 from geo.vocab import Level
 from layers.common import (
     esc,
@@ -23,8 +24,6 @@ from layers.spec import LayerSpec, auto_labels, check_options
 
 STREET_LABEL = "街道界线"
 COMMUNITY_LABEL = "社区界线"
-STREET_COLOR = "#283593"
-COMMUNITY_COLOR = "#546e7a"
 
 _STREET_STYLE = {"color": STREET_COLOR, "weight": 2.5, "opacity": 0.9, "fillColor": "#9fa8da",
                  "fillOpacity": 0.05}

@@ -28,13 +28,11 @@ from geo.classify import (
     as_method,
     assign_classes,
     check_format,
-    class_breaks,
     class_ranges,
     format_value,
-    numeric_values,
-    readable_breaks,
 )
 from geo.errors import GuloError
+from geo.map_classes import DEFAULT_PALETTE, NO_DATA, PALETTES, class_colours, classify
 from geo.vocab import ClassifyMethod, Level
 from layers.common import (
     esc,
@@ -48,18 +46,7 @@ from layers.features import FeatureLayer, label_layer
 from layers.spec import LayerSpec, auto_labels, check_options
 
 LABEL = "指标分级"
-NO_DATA = ("无数据", "#bdbdbd")
 DEFAULT_COLUMN = "value"
-DEFAULT_PALETTE = "YlOrRd"
-# ColorBrewer 9-class sequential schemes (Cynthia Brewer, colorbrewer2.org), light to dark.
-PALETTES: dict[str, tuple[str, ...]] = {
-    "YlOrRd": ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026",
-               "#800026"),
-    "Blues": ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c",
-              "#08306b"),
-    "Greens": ("#f7fcf5", "#e5f5e0", "#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c",
-               "#00441b"),
-}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _UNSAFE_LABEL = re.compile(r"[<>&\"']")
 _HIGHLIGHT = {"weight": 3, "color": "#263238", "fillOpacity": 0.9}
@@ -110,15 +97,6 @@ def scheme(value_column: str = DEFAULT_COLUMN, value_label: str | None = None, v
     return Scheme(value_column, label, check_format(value_format), as_method(breaks_method), int(classes), colours)
 
 
-def class_colours(n: int, palette: Sequence[str]) -> list[str]:
-    """``n`` colours spread evenly over ``palette`` (its ends included; one class: the middle)."""
-    if n <= 0:
-        return []
-    if n == 1:
-        return [palette[len(palette) // 2]]
-    return [palette[i] for i in np.round(np.linspace(0, len(palette) - 1, n)).astype(int)]
-
-
 def title(*, value_label: str | None = None, **_options) -> str:
     """The layer's name in the layer control and legend: the indicator name, else "指标分级"."""
     return check_label(value_label) or LABEL
@@ -127,9 +105,7 @@ def title(*, value_label: str | None = None, **_options) -> str:
 def _classified(gdf: gpd.GeoDataFrame, sch: Scheme) -> tuple[pd.Series, list[float], list[str]]:
     """(float values, class upper bounds, class colours) of the frame's indicator column; classes whose legend
     labels would share a number even with one decimal more than the format are merged (fewer, readable)."""
-    values = numeric_values(gdf[sch.column], sch.label)
-    breaks = readable_breaks(values, class_breaks(values, sch.classes, sch.method), sch.fmt)
-    return values, breaks, class_colours(len(breaks), sch.palette)
+    return classify(gdf[sch.column], sch.fmt, sch.palette, sch.classes, sch.method, sch.label)
 
 
 def _style(colour: str) -> dict:

@@ -20,6 +20,8 @@ ALLOWED = {
     # file formats, systems and coordinate systems named to users
     "PDF", "Excel", "CSV", "GIS", "WGS84", "CGCS2000", "GCJ", "BD", "EPSG", "GeoJSON", "GeoPackage", "gpkg",
     "Shapefile", "shp", "zip", "xlsx", "xls", "xlsm", "txt", "json", "geojson", "cpg", "UTF", "GBK", "GB18030",
+    # GIS software named to users (the GIS data pack opens styled in it)
+    "QGIS", "ArcGIS",
     # units
     "km", "m", "MB", "KB", "kg", "h",
     # named things: the hotline 12345 carries no letters; phone / ID formats
