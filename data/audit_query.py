@@ -17,7 +17,7 @@ from data import schema
 from data.faults import database_errors
 from geo.ingest_fields import LAYER_FIELDS, LAYER_LABELS
 from geo.lifecycle import DISTRICT_TZ
-from geo.vocab import Role
+from geo.vocab import ReferenceKind, Role
 
 ACTION_LABELS: dict[str, str] = {
     "insert": "新增", "update": "修改", "delete": "删除", "import": "导入", "sample": "生成示例数据",
@@ -27,14 +27,16 @@ ACTION_LABELS: dict[str, str] = {
     "account_unlock": "解除登录锁定", "client_unlock": "解除网络地址锁定",
 }
 """Audit action -> Chinese label (unknown actions are shown as they are stored)."""
-TABLE_LABELS: dict[str, str] = {**LAYER_LABELS, "accounts": "账号"}
+TABLE_LABELS: dict[str, str] = {**LAYER_LABELS, "accounts": "账号", "reference_features": ReferenceKind.title()}
+RECORD_LABELS: dict[str, dict[str, str]] = {"reference_features": ReferenceKind.labels()}
+"""Per table: stored record code -> Chinese label (a reference layer's entries name its kind)."""
 KEY_LABELS: dict[str, str] = {
     "file": "文件", "layer": "图层", "rows": "行数", "inserted": "新增", "updated": "更新", "encoding": "编码",
     "crs": "坐标系", "repaired": "修复几何", "reason": "原因", "username": "用户名", "display_name": "显示名",
     "role": "角色", "scope_code": "辖区代码", "active": "启用", "password": "密码", "method": "方式",
     "must_change_password": "须改密码", "is_demo": "演示账号", "failed_logins": "失败次数", "locked_until": "锁定至",
     "scope": "范围", "format": "格式", "what": "内容",
-    "client": "网络地址", "locks": "锁定", "failures": "失败次数",
+    "client": "网络地址", "locks": "锁定", "failures": "失败次数", "source": "来源",
 }
 HIDDEN_KEYS = {"updated_at", "created_at", "last_login_at", "last_failed_at", "password_hash"}
 """Keys left out of the readable line (timestamps repeat the entry's own time; hashes never appear anyway)."""
@@ -151,6 +153,7 @@ def readable_audit(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=columns)
     rows = [[int(r.id), beijing_text(r.at), r.actor, ACTION_LABELS.get(r.action, r.action),
-             TABLE_LABELS.get(r.table_name, r.table_name), "" if pd.isna(r.record_code) else r.record_code,
+             TABLE_LABELS.get(r.table_name, r.table_name),
+             "" if pd.isna(r.record_code) else RECORD_LABELS.get(r.table_name, {}).get(r.record_code, r.record_code),
              change_text(r.before, r.after, r.table_name)] for r in frame.itertuples(index=False)]
     return pd.DataFrame(rows, columns=columns)

@@ -23,7 +23,8 @@ from data.incidents import LOGGER_NAME, incident_log_path, incident_message, log
 from geo.errors import DatabaseFault, GuloError
 from geo.settings import Settings
 
-COMMAND_MODULES: tuple[str, ...] = ("data.cli_transfer", "data.account_cli", "data.check_cli")
+COMMAND_MODULES: tuple[str, ...] = ("data.cli_transfer", "data.account_cli", "data.check_cli", "data.reference_cli",
+                                    "data.pack_cli")
 """Modules whose ``register(subparsers)`` adds commands."""
 INCIDENT_ACTIONS: dict[str, tuple[str, str]] = {
     "import": ("导入", "未写入任何数据"),  # the import writes in one transaction: an error rolls it back
@@ -31,6 +32,8 @@ INCIDENT_ACTIONS: dict[str, tuple[str, str]] = {
     "template": ("生成模板", ""),
     "accounts": ("账号管理", ""),
     "check": ("检查数据库", ""),
+    "pack": ("导出 GIS 数据包", ""),
+    "reference": ("管理参考图层", "参考图层未改动"),  # import and clear write in one transaction
 }
 """Command -> (what the user did, what is known to be saved) for the message of an unexpected error."""
 

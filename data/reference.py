@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from data import schema
 from data.faults import database_errors
@@ -70,6 +70,13 @@ def replace_reference(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source
     """Replace every stored feature of ``kind`` with ``frame`` (EPSG:4326; optional ``name``/``subtype`` columns)
     in one transaction, with one audit entry (action ``import``); the number of features written.
     GuloError for an unknown kind, a frame in another CRS or an empty geometry."""
+    kind = checked(kind, frame)
+    with engine.begin() as conn:
+        return write_reference(conn, kind, frame, source, actor)
+
+
+def checked(kind: str, frame: gpd.GeoDataFrame) -> str:
+    """The ``ReferenceKind`` value of ``kind`` when ``frame`` may be stored as it; GuloError (Chinese) otherwise."""
     kind = ReferenceKind(kind).value if kind in ReferenceKind._value2member_map_ else None
     if kind is None:
         raise GuloError("未知的参考图层类型，可选：" + "、".join(ReferenceKind.labels().values()))
@@ -77,10 +84,16 @@ def replace_reference(engine: Engine, kind: str, frame: gpd.GeoDataFrame, source
         raise GuloError("参考图层须先换算为 WGS84 经纬度再保存")
     if len(frame) and (frame.geometry.isna() | frame.geometry.is_empty).any():
         raise GuloError("参考图层中有空的几何，未保存")
+    return kind
+
+
+def write_reference(conn: Connection, kind: str, frame: gpd.GeoDataFrame, source: str | None, actor: str) -> int:
+    """The write of ``replace_reference`` inside the caller's transaction (checked by the caller): delete every
+    feature of ``kind``, insert ``frame``, one audit entry; the number of features written."""
     rows = _rows(frame, kind, source, datetime.now(UTC))
-    with engine.begin() as conn:
-        removed = conn.execute(delete(TABLE).where(TABLE.c.kind == kind)).rowcount
-        if rows:
-            conn.execute(insert(TABLE), rows)
-        audit(conn, actor, "import", TABLE.name, kind, {"rows": removed}, {"rows": len(rows), "source": source})
+    before = conn.execute(select(func.max(TABLE.c.source)).where(TABLE.c.kind == kind)).scalar()
+    removed = conn.execute(delete(TABLE).where(TABLE.c.kind == kind)).rowcount
+    if rows:
+        conn.execute(insert(TABLE), rows)
+    audit(conn, actor, "import", TABLE.name, kind, {"rows": removed, "source": before}, {"rows": len(rows), "source": source})
     return len(rows)

@@ -189,6 +189,17 @@ def require_admin(account: Account | None) -> Account:
     return account
 
 
+def require_district(account: Account | None, what: str) -> Account:
+    """``account`` when it is logged in, active and of the district role (a system operator is), for a district-wide
+    change such as replacing a reference layer; PermissionDenied naming ``what`` (e.g. ``替换参考图层``) otherwise."""
+    require_login(account)
+    if account.role is not Role.DISTRICT:
+        raise PermissionDenied(
+            f"无权{what}：账号“{account.username}”是{account.role.label}（{account.where}），"
+            f"只有{Role.DISTRICT.label}可以{what}")
+    return account
+
+
 # ---------------------------------------------------------------- case details (issue 15)
 
 CASE_DETAIL_COLUMNS = ("address", "summary", "compound_code")
