@@ -63,10 +63,10 @@ def check_database(processes: int, database_url: str) -> None:
         raise StackError(SQLITE_REFUSED)
 
 
-def nginx_config(site: str, upstreams: list[str], port: int, folder: Path) -> str:
+def nginx_config(site: str, upstreams: list[str], port: int, folder: Path, img_sources: tuple[str, ...] = ()) -> str:
     """A complete nginx.conf for a run folder: ``site`` (the text of gulou.conf) with its upstream servers,
-    listen address and access log filled in, inside a main config whose pid, logs and temp paths lie in
-    ``folder``."""
+    listen address and access log filled in (and ``img_sources``, the origins of configured tile services,
+    added to the CSP's img-src), inside a main config whose pid, logs and temp paths lie in ``folder``."""
     lines, out, placed = site.splitlines(), [], False
     for line in lines:
         if line.rstrip().endswith("# gulou:upstream"):
@@ -77,6 +77,8 @@ def nginx_config(site: str, upstreams: list[str], port: int, folder: Path) -> st
                 placed = True
         elif line.rstrip().endswith("# gulou:listen"):
             out.append(re.sub(r"listen\s+[^;]+;", f"listen 127.0.0.1:{port};", line))
+        elif line.rstrip().endswith("# gulou:csp") and img_sources:
+            out.append(line.replace("img-src 'self' data:;", f"img-src 'self' data: {' '.join(img_sources)};"))
         elif line.rstrip().endswith("# gulou:access_log"):
             out.append(re.sub(r"access_log\s+\S+", f"access_log {folder / 'access.log'}", line))
         else:
@@ -95,6 +97,15 @@ def nginx_config(site: str, upstreams: list[str], port: int, folder: Path) -> st
             f"    client_body_temp_path {temp / 'client_body'};\n    proxy_temp_path {temp / 'proxy'};\n"
             f"    fastcgi_temp_path {temp / 'fastcgi'};\n    uwsgi_temp_path {temp / 'uwsgi'};\n"
             f"    scgi_temp_path {temp / 'scgi'};\n{body}\n}}\n")
+
+
+def _tile_origins() -> tuple[str, ...]:
+    """The origins of the tile services in the BASEMAPS setting (the apps get the same environment)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from layers.basemaps import tile_origins
+
+    return tile_origins()
 
 
 def find_nginx() -> str | None:
@@ -158,8 +169,8 @@ def running_stack(processes: int, database_url: str, folder: Path | str, port: i
         for addr, proc in stack.apps.items():
             _wait_http(f"http://{addr}/_stcore/health", proc, timeout, folder / f"app-{addr.split(':')[1]}.log")
         conf = folder / "nginx.conf"
-        conf.write_text(nginx_config(TEMPLATE.read_text(encoding="utf-8"), list(stack.apps), port, folder),
-                        encoding="utf-8")
+        conf.write_text(nginx_config(TEMPLATE.read_text(encoding="utf-8"), list(stack.apps), port, folder,
+                                     _tile_origins()), encoding="utf-8")
         with open(folder / "nginx.out", "ab") as out:
             stack.nginx = subprocess.Popen([nginx, "-c", str(conf), "-p", str(folder)], stdout=out,
                                            stderr=subprocess.STDOUT, start_new_session=True)

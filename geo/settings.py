@@ -24,8 +24,12 @@ class Settings:
     database_url: str = _doc("", "SQLAlchemy URL; empty means sqlite:///<data_dir>/gulou.db. PostgreSQL+PostGIS: postgresql+psycopg://…")
     sample_seed: int = _doc(20261129, "Seed of the deterministic sample district generator.")
     fill_sample: bool = _doc(True, "Fill an empty database with the sample district on first run.")
-    basemap: str = _doc("none", "Default basemap: none (offline), osm, amap, tianditu.")
+    basemap: str = _doc("none", "Default basemap: none (offline), osm, amap, tianditu, or a key of basemaps.")
     tianditu_key: str = _doc("", "Tianditu token; the Tianditu basemap is offered only when set.")
+    basemaps: str = _doc(
+        "", "The office's own tile services and MBTiles files: a JSON list of entries (key, name, url or mbtiles, "
+            "kind, crs, subdomains, attribution, min_zoom, max_zoom, token, bases, bounds; see geo.tiles), or the "
+            "absolute path of a .json file holding that list. An entry with a problem is left out and logged once.")
     asset_mode: str = _doc(
         "url", "How maps in the app get Leaflet: url (files served by the app under /app/static), data (data: links).")
     overdue_days: int = _doc(30, "An open dispute older than this many days is overdue.")

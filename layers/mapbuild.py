@@ -29,7 +29,7 @@ from geo.crs import to_gcj02, wgs84_to_gcj02
 from geo.errors import GuloError
 from geo.settings import Settings
 from layers.assets import configure_assets, normalise_mode
-from layers.basemaps import DEFAULT_BASEMAP, add_basemap, get_basemap, needs_gcj02
+from layers.basemaps import DEFAULT_BASEMAP, add_basemap, get_basemap
 from layers.common import HeaderStyle
 from layers.legend import NARROW_PX, Legend, LegendSection
 from layers.registry import LAYERS, check_options
@@ -39,6 +39,7 @@ MIN_ZOOM = 9
 BACKGROUND = "#f3f1ec"
 FIT_PADDING = 10  # pixels between the fitted bounds and the map's edge
 _BASEMAP_ATTR = "gulou_basemap"
+_GCJ02_ATTR = "gulou_gcj02"  # whether the basemap is drawn in GCJ-02 (Amap, a gcj02 service of the settings)
 MAP_CSS = (
     f".leaflet-container {{ background: {BACKGROUND}; }}\n"
     ".leaflet-control-layers { font: 13px/1.5 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif; }"
@@ -183,13 +184,13 @@ def build_map(
     m.add_child(FitBounds(corners, padding_top_left=(FIT_PADDING, int(top_padding)),
                           padding_bottom_right=(FIT_PADDING, FIT_PADDING)))
     setattr(m, _BASEMAP_ATTR, basemap)
+    setattr(m, _GCJ02_ATTR, choice.gcj02)
     return m
 
 
 def _display_frames(m: folium.Map, frames: dict, options: dict) -> tuple[dict, dict]:
     """Frames (and GeoDataFrame options such as ``units``) shifted to GCJ-02 when the basemap needs it."""
-    basemap = getattr(m, _BASEMAP_ATTR, DEFAULT_BASEMAP)
-    if not needs_gcj02(basemap):
+    if not getattr(m, _GCJ02_ATTR, False):
         return frames, options
     frames = {k: to_gcj02(v, LAYERS[k].label if k in LAYERS else k) for k, v in frames.items()}
     options = {k: to_gcj02(v, k) if isinstance(v, gpd.GeoDataFrame) else v for k, v in options.items()}

@@ -7,6 +7,7 @@ the district, at 军门社区 and at one of its grids (the pages of writers logg
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -31,7 +32,7 @@ PAGES = [  # (module under dashboard.pages, session key of its view switch, view
       for v in ("网格标准", "拓扑检查", "服务覆盖", "新增站点选址", "网格人员", "站点维护", "网格边界编辑")],
     ("disputes", None, None, False),
     *[("cases", "case_view", v, True) for v in ("我的待办", "受理新案件", "案件办理")],
-    *[("data_admin", "da_view", v, True) for v in ("导入", "导出", "模板", "操作日志", "账号")],
+    *[("data_admin", "da_view", v, True) for v in ("导入", "导出", "模板", "操作日志", "账号", "参考图层")],
 ]
 
 
@@ -54,7 +55,20 @@ def _upload(url: str) -> dict[str, object]:
     return {UPLOAD_KEY: ("junmen.csv", table.to_csv(index=False).encode("utf-8"))}
 
 
+def _reference_upload(url: str) -> dict[str, object]:
+    """参考图层 previewing two generated roads, the second a point (a problem row with missing cells)."""
+    from dashboard.data_admin.reference_view import UPLOAD_KEY
+
+    features = [{"type": "Feature", "properties": {"名称": "测试路", "等级": None},
+                 "geometry": {"type": "LineString", "coordinates": [[119.295, 26.085], [119.297, 26.086]]}},
+                {"type": "Feature", "properties": {"名称": None, "等级": "支路"},
+                 "geometry": {"type": "Point", "coordinates": [119.296, 26.085]}}]
+    data = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode("utf-8")
+    return {UPLOAD_KEY: ("roads.geojson", data)}
+
+
 EXTRA_STATE = {("cases", "案件办理"): _open_case, ("data_admin", "导入"): _upload,
+               ("data_admin", "参考图层"): _reference_upload,
                ("renovation", "改造进度"): lambda _: {"reno_lagging": True, "detail_compound": f"{JUNMEN}C001"}}
 """(page, view) -> session state that brings its tables up (a chosen case, an uploaded file), from the db URL."""
 
