@@ -20,6 +20,7 @@ from dashboard.login_hint import LOST, keep_marker, lost_login
 from dashboard.style import apply_style
 from dashboard.text import md_escape
 from data.accounts import demo_accounts_present
+from data.reference import read_reference, reference_counts
 from data.staffing import read_grid_workers
 from data.store import data_version, holds_sample, open_store, read_layer, read_table
 from geo.access import Account
@@ -67,6 +68,18 @@ def _layer(url: str, name: str, scope_code: str, version: int) -> gpd.GeoDataFra
 def _stored_table(url: str, name: str, scope_code: str, version: int) -> pd.DataFrame:
     """Record table ``name`` (no geometry) as read, kept once per process (callers get a copy)."""
     return read_table(_open(url, get_settings()), name, Scope(scope_code))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _stored_reference(url: str, bbox: tuple[float, float, float, float], version: int) -> gpd.GeoDataFrame:
+    """The reference features meeting ``bbox`` as read, kept once per process (callers get a copy)."""
+    return read_reference(_open(url, get_settings()), bbox=bbox)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _reference_counts(url: str, version: int) -> dict[str, int]:
+    """Reference features per kind at data ``version`` (kinds without any left out)."""
+    return reference_counts(_open(url, get_settings()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -130,6 +143,19 @@ class PageContext:
         days, community resources) inside ``scope`` (default: the page's), cached per data version."""
         s = self.scope if scope is None else scope
         return _stored_table(self.settings.db_url, name, s.code, self.version).copy()
+
+    def has_reference(self) -> bool:
+        """Whether any reference feature (道路, 建筑, 水系, 地名) is stored, per data version."""
+        return bool(_reference_counts(self.settings.db_url, self.version))
+
+    def reference(self, bounds) -> gpd.GeoDataFrame:
+        """The reference features whose bounding box meets ``bounds`` (min lon, min lat, max lon, max lat; WGS84
+        degrees), cached per data version and view; an empty frame when none are stored."""
+        bbox = tuple(round(float(v), 6) for v in bounds)
+        if not self.has_reference():
+            return gpd.GeoDataFrame(columns=["kind", "name", "subtype", "geometry"], geometry="geometry",
+                                    crs="EPSG:4326")
+        return _stored_reference(self.settings.db_url, bbox, self.version).copy()
 
     def grid_periods(self) -> pd.DataFrame:
         """The grid workers' periods of the whole district (``data.staffing.read_grid_workers``), per data version."""

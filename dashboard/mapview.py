@@ -20,8 +20,9 @@ from dashboard.mapunits import clicked_unit, count_units, many_communities
 from dashboard.stats import scope_stats
 from dashboard.text import md_escape
 from geo.access import case_detail_note, may_see_case_details, strip_case_details
-from geo.party import PARTY_RATIOS
-from geo.rollup import RATIOS, open_on
+from geo.map_classes import DEFAULT_INDICATOR, INDICATOR_LABELS, INDICATORS
+from geo.reference_view import read_bounds
+from geo.rollup import open_on
 from geo.vocab import Level
 from layers.assets import VENDOR_DIR, stale_assets, streamlit_mode
 from layers.basemaps import available_basemaps
@@ -32,28 +33,10 @@ from layers.registry import LAYERS
 log = logging.getLogger(__name__)
 STATIC_PREFIX = "/app/static/vendor"
 OVERLAYS = ("grids", "compounds", "stations", "disputes")
+REFERENCE = "reference"
+"""The reference layer's key (道路, 建筑, 水系, 地名 under the overlays; on wherever features are stored)."""
 DEFAULT_ON = ("disputes",)
-DEFAULT_INDICATOR = "disputes_per_1000"
 MAP_HEIGHT = 640
-REDS = ("#fff5f0", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d")
-"""ColorBrewer Reds (light to dark), the 党建引领 indicators' colour."""
-PURPLES = ("#fcfbfd", "#efedf5", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3", "#54278f", "#3f007d")
-INDICATORS = {  # choropleth indicator -> (format, palette)
-    "households_per_grid": ("{:.0f}", "Blues"),
-    "vacancy_rate": ("{:.0%}", "YlOrRd"),
-    "renovated_share": ("{:.0%}", "Greens"),
-    "disputes_per_1000": ("{:.1f}", "YlOrRd"),
-    "station_completeness": ("{:.0%}", "Greens"),
-    "org_coverage": ("{:.0%}", REDS),
-    "building_coverage": ("{:.0%}", REDS),
-    "members_per_100": ("{:.1f}", REDS),
-    "volunteers_per_1000": ("{:.1f}", "Greens"),
-    "assisted_share": ("{:.0%}", "Blues"),
-    "consultation_rate": ("{:.0%}", PURPLES),
-    "standards_share": ("{:.0%}", "Greens"),
-}
-INDICATOR_LABELS = {**RATIOS, **PARTY_RATIOS}
-"""Chinese name of every choropleth indicator."""
 UNIT_TABLE = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUNITY: "grids", Level.GRID: "grids"}
 
 
@@ -75,11 +58,24 @@ def map_controls(ctx: PageContext) -> tuple[list[str], str, str]:
                                      index=list(INDICATORS).index(DEFAULT_INDICATOR),
                                      help="下级单元按此指标分级着色（分位数分级）")
     keys = [k for k in OVERLAYS if st.sidebar.toggle(LAYERS[k].label, value=k in DEFAULT_ON, key=f"layer_{k}")]
+    if ctx.has_reference() and st.sidebar.toggle(LAYERS[REFERENCE].label, value=True, key=f"layer_{REFERENCE}",
+                                                 help="道路、建筑、水系和地名，作为浅色底图画在各图层之下"):
+        keys.append(REFERENCE)
     choices = available_basemaps(ctx.settings)
     default = list(choices).index(ctx.settings.basemap) if ctx.settings.basemap in choices else 0
     basemap = st.sidebar.selectbox("底图", list(choices), format_func=choices.get, key="basemap", index=default,
-                                   help="“无底图”完全离线可用；在线底图需要互联网，高德底图会自动换算为 GCJ-02 坐标。")
+                                   help="“无底图”完全离线可用；OpenStreetMap、高德、天地图需要互联网，"
+                                        "单位内网的瓦片服务和 MBTiles 文件在内网即可使用；"
+                                        "高德等 GCJ-02 底图会自动换算叠加图层的坐标。")
     return keys, indicator, basemap
+
+
+def reference_frames(ctx: PageContext, bounds) -> dict[str, gpd.GeoDataFrame]:
+    """``{"reference": the reference features around a map fitted to bounds}`` (min lon, min lat, max lon, max lat;
+    ``geo.reference_view.read_bounds``: enough to fill a map of any shape), or ``{}`` when none are stored there:
+    then nothing is drawn and the legend and layer control do not name the layer."""
+    frame = ctx.reference(read_bounds(bounds))
+    return {REFERENCE: frame} if len(frame) else {}
 
 
 def children_frame(ctx: PageContext, indicator: str) -> gpd.GeoDataFrame:
@@ -99,7 +95,7 @@ def _overlay_frames(ctx: PageContext, keys: tuple[str, ...], details: bool) -> d
     """The chosen overlays inside the scope, and the outline of the scope (community outlines at district level);
     the disputes without their case details unless ``details``."""
     below_community = ctx.scope.level in (Level.COMMUNITY, Level.GRID)
-    frames = {k: ctx.layer(k) for k in keys if not (k == "grids" and below_community)}
+    frames = {k: ctx.layer(k) for k in keys if k != REFERENCE and not (k == "grids" and below_community)}
     if "disputes" in frames:
         shown = _disputes_to_show(frames["disputes"], ctx)
         frames["disputes"] = shown if details else strip_case_details(shown)
@@ -124,6 +120,8 @@ def scope_map(ctx: PageContext, keys: tuple[str, ...], indicator: str, basemap: 
     m = build_map(children.total_bounds, basemap=basemap, asset_mode=streamlit_mode(ctx.settings.asset_mode),
                   prefix=STATIC_PREFIX, settings=ctx.settings)
     frames = {"choropleth": children, **_overlay_frames(ctx, keys, details)}
+    if REFERENCE in keys:
+        frames |= reference_frames(ctx, children.total_bounds)
     fmt, palette = INDICATORS[indicator]
     add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of, case_details=details,
                overdue_days=ctx.settings.overdue_days, units=count_units(ctx), value_column="value",

@@ -13,9 +13,10 @@ from io import BytesIO
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, Polygon, Rect, String
+from reportlab.graphics.shapes import Drawing, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -38,7 +39,9 @@ from data.export import to_xlsx
 from geo import formatting as fmt
 from geo.briefing import QUIET_TEXT, THEME_BY_KEY, Briefing, kpi_frame, labelled, scorecard_table
 from geo.crs import metric_crs
-from geo.vocab import SAMPLE_NOTICE, DisputeCategory
+from geo.reference_view import EDGE_COLOR, ROAD_WIDTH, draw_rank, view_features
+from geo.scope import Scope
+from geo.vocab import SAMPLE_NOTICE, DisputeCategory, ReferenceKind, RoadClass
 
 FONT = "STSong-Light"
 WIDTH = A4[0] - 36 * mm  # text width between 18 mm margins
@@ -47,6 +50,8 @@ _NUMBER = re.compile(r"^[-+]?[\d,./]+ ?(%|个百分点|个社区|个小区|较�
 INK, MUTED, RULE, HEAD = (colors.HexColor(c) for c in ("#1f2933", "#5f6b7a", "#cfd8dc", "#eceff1"))
 # Every unit and legend swatch is outlined in mid grey, so the lightest class (#ffffcc) shows on white paper.
 OUTLINE, OUTLINE_PT = colors.HexColor("#607d8b"), 0.5
+REFERENCE_PT_PER_PX = 0.3  # a reference road's width on paper, points per pixel of its width on screen
+UNITS_OVER_REFERENCE = 0.75  # the units' fill opacity over the reference features (as on the screen map)
 
 
 def _font() -> str:
@@ -166,17 +171,20 @@ def _rings(geom):
 
 
 def _map_drawing(b: Briefing) -> Drawing:
-    """The units filled by class colour, named at a point inside each, with the legend on the right."""
+    """The units filled by class colour over the reference features (roads, buildings, water) when the briefing
+    has them, named at a point inside each, with the legend on the right."""
     w, h = MAP_SIZE
     d = Drawing(WIDTH, h)
     units = b.units[~b.units.geometry.is_empty & b.units.geometry.notna()]
+    reference = getattr(b, "reference", None)  # an object with only the map's fields (a test's) draws none
     if len(units):
-        _draw_units(d, units, w, h)
+        _draw_units(d, units, w, h, reference, Scope(b.scope_code).level if reference is not None else None)
     _draw_legend(d, b, x=w + 6 * mm, top=h - 4 * mm)
     return d
 
 
-def _draw_units(d: Drawing, units: gpd.GeoDataFrame, w: float, h: float) -> None:
+def _draw_units(d: Drawing, units: gpd.GeoDataFrame, w: float, h: float, reference: gpd.GeoDataFrame | None = None,
+                level=None) -> None:
     metric = units.to_crs(metric_crs())
     x0, y0, x1, y1 = metric.total_bounds
     scale = min((w - 4) / max(x1 - x0, 1), (h - 4) / max(y1 - y0, 1))
@@ -185,10 +193,12 @@ def _draw_units(d: Drawing, units: gpd.GeoDataFrame, w: float, h: float) -> None
     def pt(x: float, y: float) -> tuple[float, float]:
         return 2 + (x - x0) * scale, 2 + (y - y0) * scale
 
+    under = reference is not None and _draw_reference(d, reference, level, (x0, y0, x1, y1), scale, pt)
+    opacity = UNITS_OVER_REFERENCE if under else 1
     for geom, fill in zip(metric.geometry, metric["fill"]):
         for outer, holes in _rings(geom):
             d.add(Polygon([c for xy in outer for c in pt(*xy[:2])], fillColor=colors.HexColor(fill),
-                          strokeColor=OUTLINE, strokeWidth=OUTLINE_PT))
+                          fillOpacity=opacity, strokeColor=OUTLINE, strokeWidth=OUTLINE_PT))
             for hole in holes:
                 d.add(Polygon([c for xy in hole for c in pt(*xy[:2])], fillColor=colors.white, strokeWidth=0))
     size = 7 if len(metric) > 12 else 8.5
@@ -198,6 +208,40 @@ def _draw_units(d: Drawing, units: gpd.GeoDataFrame, w: float, h: float) -> None
         ink = colors.white if _dark(fill) else INK
         d.add(String(x, y - size / 3, _plain(name), fontName=_font(), fontSize=size, fillColor=ink,
                      textAnchor="middle"))
+
+
+def _draw_reference(d: Drawing, reference: gpd.GeoDataFrame, level, box: tuple, scale: float, pt) -> bool:
+    """The reference features inside ``box`` (metric CRS bounds of the map) as the screen map shows them
+    (``geo.reference_view``: water, buildings, roads by class in their muted colours), simplified for the page (half
+    a point: ``0.5 / scale`` metres), drawn first so the units lie over them. Whether anything was drawn."""
+    features, _ = view_features(reference, level or "district", 0.5 / scale)
+    if features.empty:
+        return False
+    metric = features.to_crs(metric_crs())
+    geoms = shapely.clip_by_rect(metric.geometry.to_numpy(), *box)
+    rows = sorted(zip(metric["kind"], metric["road_class"], geoms),
+                  key=lambda r: draw_rank(r[0], r[1], shapely.get_dimensions(r[2]) == 2))
+    shapes = [s for kind, cls, geom in rows for part in shapely.get_parts(geom) if not part.is_empty
+              for s in _reference_shapes(kind, cls, part, pt)]
+    for s in shapes:
+        d.add(s)
+    return bool(shapes)
+
+
+def _reference_shapes(kind: str, road_class: str | None, part, pt) -> list:
+    """The reportlab shape of one polygon or line of a reference feature (points and holes are left out)."""
+    if part.geom_type == "Polygon":
+        edge = EDGE_COLOR.get(kind)
+        fill = RoadClass(road_class).color if road_class else ReferenceKind(kind).color
+        return [Polygon([c for xy in part.exterior.coords for c in pt(*xy[:2])], fillColor=colors.HexColor(fill),
+                        strokeColor=colors.HexColor(edge) if edge else None, strokeWidth=0.2 if edge else 0)]
+    if part.geom_type in ("LineString", "LinearRing"):
+        cls = RoadClass(road_class) if road_class else None
+        colour = cls.color if cls else EDGE_COLOR.get(kind, ReferenceKind(kind).color)
+        width = (ROAD_WIDTH[cls] if cls else 2.0) * REFERENCE_PT_PER_PX
+        return [PolyLine([c for xy in part.coords for c in pt(*xy[:2])], strokeColor=colors.HexColor(colour),
+                         strokeWidth=width, strokeLineCap=1, strokeLineJoin=1)]
+    return []
 
 
 def _dark(hex_colour: str) -> bool:

@@ -411,7 +411,9 @@ class Briefing:
     for the map; ``legend`` the map's (class label, colour) pairs; ``rankings`` maps a theme key to its
     ``ranking`` (English column keys; ``labelled`` gives the Chinese headers); ``monthly`` is cases
     per month by category; ``alerts`` comes from ``find_alerts``; ``party_kpis`` are the 党建引领 figures
-    (``party_kpis``) and ``card`` the scope's communities' standards (``geo.party.scorecard``).
+    (``party_kpis``) and ``card`` the scope's communities' standards (``geo.party.scorecard``); ``reference`` the
+    reference features (roads, buildings, water; ``geo.reference_view.view_features``) drawn under the map's
+    units, or None.
     """
 
     scope_code: str
@@ -432,6 +434,7 @@ class Briefing:
     generated: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     party_kpis: list[Kpi] = field(default_factory=list)
     card: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reference: gpd.GeoDataFrame | None = None
 
     @property
     def title(self) -> str:

@@ -298,3 +298,16 @@ class ReferenceKind(Vocab):
 
 
 ReferenceKind._title = "参考图层"
+
+
+class RoadClass(Vocab):
+    """Class of a reference road (道路等级), read from its ``subtype`` (``geo.reference_view.road_class``);
+    main classes first. Colours are light warm greys, a little darker for the main roads."""
+
+    EXPRESS = ("express", "快速路", "#a39a8b")
+    MAJOR = ("major", "主干路", "#aaa192")
+    SECONDARY = ("secondary", "次干路", "#b3ab9e")
+    MINOR = ("minor", "支路", "#bfb8ac")
+
+
+RoadClass._title = "道路等级"

@@ -11,7 +11,8 @@ Why not folium.GeoJson: it serialises with ``tojson`` (every Chinese character b
 
 Feature properties keep the raw ``code`` and ``name`` for drill-down (streamlit-folium returns them
 as ``last_active_drawing.properties``). Points are circle markers (radius in the style) or, with
-``points="label"``, non-interactive text labels from ``properties.label`` (escaped), or, with
+``points="label"``, non-interactive text labels from ``properties.label`` (escaped; in the Leaflet pane
+``properties.pane``, default the marker pane), or, with
 ``points="pie"``, pies: a circle (radius in the style) cut into slices by ``properties.counts`` (of
 ``properties.total``), coloured and named by the layer's :class:`PieTable`; their tooltip adds one line
 per slice (count, and ``properties.weights`` when given).
@@ -89,7 +90,7 @@ var {{ this.get_name() }} = (function () {
     }
     function point(f, latlng) {
         {%- if this.points == "label" %}
-        return L.marker(latlng, {interactive: false, keyboard: false, icon: L.divIcon({
+        return L.marker(latlng, {interactive: false, keyboard: false, pane: f.properties.pane || "markerPane", icon: L.divIcon({
             className: "gl-label " + (f.properties.cls || ""), iconSize: null,
             html: "<span>" + f.properties.label + "</span>"})});
         {%- elif this.points == "pie" %}

@@ -8,8 +8,8 @@ The title is a button that folds the legend away (「图例 ▸」) and opens it
 ``NARROW_PX`` (a phone) it starts folded, until the reader clicks it. With
 ``position="auto"`` the legend goes to the corner where it covers the fewest drawn features: in the
 browser, for each corner, points on a grid over the legend's box are tested against every polygon,
-line and marker on the map (Leaflet's own hit test), after the first fit, when layers are added, on
-resize and when it opens.
+line and marker on the map but the reference layer's (Leaflet's own hit test), after the first fit, when
+layers are added, on resize and when it opens.
 """
 from __future__ import annotations
 
@@ -123,7 +123,10 @@ _SCRIPT = """
     function covered() {
         var box = div.getBoundingClientRect(), home = map.getContainer().getBoundingClientRect(), n = 0;
         var layers = [];
-        map.eachLayer(function (l) { if (l._containsPoint || (l.getLatLng && l.getElement)) { layers.push(l); } });
+        map.eachLayer(function (l) {  // not what lies in a basemap pane ("glBase…": the reference layer)
+            if (String((l.options || {}).pane || "").indexOf("glBase") === 0) { return; }
+            if (l._containsPoint || (l.getLatLng && l.getElement)) { layers.push(l); }
+        });
         for (var i = 0; i < 6; i++) {
             for (var j = 0; j < 6; j++) {
                 var c = L.point(box.left - home.left + box.width * (i + 0.5) / 6,

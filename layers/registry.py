@@ -5,11 +5,12 @@ Keys equal the table names of ``data.schema``, so ``frames`` can be keyed by tab
 "gaps" are the exceptions: a unit table with an indicator column added (``layers.choropleth``), and
 the coverage gaps of ``geo.coverage.gap_areas`` (``layers.gaps``); so are the 党建引领 layers
 "party_grids", "party_compounds" and "party_stations" (``layers.party``: grids, compounds with their party
-coverage from ``geo.party_map.compound_coverage``, and stations).
+coverage from ``geo.party_map.compound_coverage``, and stations); and "reference", the reference features of
+table ``reference_features`` meeting the view (``layers.reference``).
 """
 from __future__ import annotations
 
-from layers import boundaries, choropleth, compounds, disputes, gaps, grids, party, stations
+from layers import boundaries, choropleth, compounds, disputes, gaps, grids, party, reference, stations
 from layers.spec import OPTIONS, LayerSpec, check_options
 
 __all__ = ["LAYERS", "OPTIONS", "LayerSpec", "check_options", "get_layer"]
@@ -17,6 +18,7 @@ __all__ = ["LAYERS", "OPTIONS", "LayerSpec", "check_options", "get_layer"]
 LAYERS: dict[str, LayerSpec] = {
     spec.key: spec
     for spec in (
+        reference.SPEC,  # 参考图层: the light vector basemap, in a pane of its own below every overlay
         grids.SPEC,
         boundaries.COMMUNITIES,
         boundaries.STREETS,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from geo.crs import (
     bd09_to_gcj02,
@@ -93,6 +93,11 @@ def hand_built_frames() -> dict[str, gpd.GeoDataFrame]:
     return {"streets": streets, "communities": communities, "grids": grids, "compounds": compounds,
             "stations": stations, "disputes": disputes(6), "choropleth": choropleth,
             "gaps": communities.assign(geometry=communities.geometry.to_crs(32650).buffer(-100).to_crs(CRS)),
+            "reference": gpd.GeoDataFrame(  # a main road, a building, a river and a place name (layers.reference)
+                {"kind": ["road", "building", "water", "place"], "name": ["鼓屏路", None, "白马河", XSS],
+                 "subtype": ["主干路", None, None, None]},
+                geometry=[LineString([(119.29, 26.085), (119.32, 26.085)]), box(119.2950, 26.0820, 119.2955, 26.0824),
+                          box(119.29, 26.0805, 119.32, 26.0810), Point(119.305, 26.087)], crs=CRS),
             **party_frames(grids, compounds, stations)}
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.context import PageContext
 from dashboard.foliumview import show_folium
-from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.mapview import STATIC_PREFIX, reference_frames, serve_assets
 from geo.access import Account
 from geo.scope import Scope
 from layers.assets import streamlit_mode
@@ -29,7 +29,8 @@ def _map(ctx: PageContext, scope_code: str, point: tuple[float, float] | None) -
     bounds = communities.total_bounds
     m = build_map(bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode), prefix=STATIC_PREFIX,
                   settings=ctx.settings)
-    add_layers(m, {"communities": communities}, ["communities"], level=Scope(scope_code).level.value,
+    frames = {"communities": communities, **reference_frames(ctx, bounds)}  # roads help place the case
+    add_layers(m, frames, list(frames), level=Scope(scope_code).level.value,
                tolerance_m=view_tolerance_m(bounds))
     if point is not None:
         folium.CircleMarker([point[1], point[0]], tooltip="案件位置", **MARK).add_to(m)

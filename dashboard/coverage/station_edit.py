@@ -23,7 +23,7 @@ from dashboard.context import PageContext, engine
 from dashboard.edit_ui import history_table, saved
 from dashboard.foliumview import show_folium
 from dashboard.mapunits import count_units, outline_table
-from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.mapview import STATIC_PREFIX, reference_frames, serve_assets
 from dashboard.text import md_escape, md_format
 from data.station_edits import add_station, close_station, move_station, station_history
 from geo.access import Account, can_write
@@ -102,7 +102,7 @@ def _base_map(ctx: PageContext) -> tuple[folium.Map, list[tuple[str, str, list[t
     m.add_child(HeaderStyle("station_edit", NO_FOCUS_RING))
     options = {"level": ctx.scope.level.value, "units": count_units(ctx), "tolerance_m": view_tolerance_m(bounds)}
     legend = []
-    for key, frame in ((table, units), ("stations", ctx.layer("stations"))):
+    for key, frame in (*reference_frames(ctx, bounds).items(), (table, units), ("stations", ctx.layer("stations"))):
         spec = LAYERS[key]
         m.add_child(spec.build(frame, **options))
         legend.append((spec.section_title(**options), spec.shape, list(spec.legend_items(frame, **options))))

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard.context import PageContext
 from dashboard.foliumview import show_folium
 from dashboard.mapunits import count_units, outline_table
-from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.mapview import STATIC_PREFIX, reference_frames, serve_assets
 from dashboard.quick import all_clear
 from data.export import to_xlsx
 from geo.coverage import (
@@ -59,7 +59,8 @@ def _built_map(ctx: PageContext, key: str, inputs: tuple, _frames: dict, options
     bounds = ctx.layer(_unit_table(ctx)).total_bounds
     m = build_map(bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode), prefix=STATIC_PREFIX,
                   settings=ctx.settings)
-    add_layers(m, _frames, list(_frames), level=ctx.scope.level.value, units=count_units(ctx),
+    frames = {**_frames, **reference_frames(ctx, bounds)}
+    add_layers(m, frames, list(frames), level=ctx.scope.level.value, units=count_units(ctx),
                tolerance_m=view_tolerance_m(bounds), **dict(options))
     return m
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -11,8 +12,10 @@ from dashboard.mapview import INDICATOR_LABELS, INDICATORS, children_frame
 from dashboard.stats import scope_stats
 from geo.briefing import THEMES, Briefing, find_alerts, headline_kpis, party_kpis, plan_kpi, ranking, year_plan
 from geo.hierarchy import child_key
+from geo.reference_view import view_features
 from geo.vocab import DISTRICT_NAME
 from layers.choropleth import unit_fills
+from layers.common import view_tolerance_m
 
 SOURCE = f"{DISTRICT_NAME}社区治理态势图"
 
@@ -60,5 +63,12 @@ def make_briefing(ctx: PageContext, indicator: str, sample: bool) -> Briefing:
         rankings={t.key: ranking(units, t) for t in THEMES} if child_key(ctx.scope) else {},
         monthly=stats.monthly, alerts=find_alerts(units, ctx.as_of, card=stats.card), sample=sample, source=SOURCE,
         generated=datetime(ctx.as_of.year, ctx.as_of.month, ctx.as_of.day),
-        party_kpis=party_kpis(stats.total), card=stats.card,
+        party_kpis=party_kpis(stats.total), card=stats.card, reference=_reference(ctx, frame.total_bounds),
     )
+
+
+def _reference(ctx: PageContext, bounds) -> gpd.GeoDataFrame | None:
+    """The reference features of the map's view as the screen map draws them (merged and simplified: small to
+    keep in the cache), for the PDF's map to simplify further for the page; None when none are stored there."""
+    frame = ctx.reference(bounds)
+    return view_features(frame, ctx.scope.level, view_tolerance_m(bounds))[0] if len(frame) else None

@@ -16,7 +16,7 @@ from dashboard.context import PageContext, engine, setup_page
 from dashboard.foliumview import show_folium
 from dashboard.kpi import metric
 from dashboard.mapunits import count_units
-from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.mapview import STATIC_PREFIX, reference_frames, serve_assets
 from dashboard.nav import pages
 from dashboard.quick import PAGE_QUESTIONS, all_clear, ask_from_url, quick_questions
 from dashboard.scope_ui import breadcrumb, period_selector, selectors
@@ -39,6 +39,7 @@ from geo.hierarchy import child_key
 from geo.rollup import monthly_disputes, open_on
 from geo.vocab import DisputeCategory, DisputeSource, DisputeStatus, Level
 from layers.assets import streamlit_mode
+from layers.common import view_tolerance_m
 from layers.mapbuild import add_layers, build_map
 
 NO_LATE = "所选范围内没有超期未结案件。"
@@ -106,10 +107,12 @@ def _map(ctx: PageContext, _cases: pd.DataFrame, cases_key: tuple, details: bool
     """The map of ``_cases`` (keyed by ``cases_key``): individual cases when drilled in only with ``details``."""
     outline = OUTLINE[ctx.scope.level]
     frames = {outline: ctx.layer(outline), "disputes": _cases}
-    m = build_map(frames[outline].total_bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
+    bounds = frames[outline].total_bounds
+    frames |= reference_frames(ctx, bounds)
+    m = build_map(bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
                   prefix=STATIC_PREFIX, settings=ctx.settings)
     add_layers(m, frames, list(frames), level=ctx.scope.level.value, today=ctx.as_of, case_details=details,
-               overdue_days=ctx.settings.overdue_days, units=count_units(ctx))
+               overdue_days=ctx.settings.overdue_days, units=count_units(ctx), tolerance_m=view_tolerance_m(bounds))
     return m
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.context import setup_page
 from dashboard.kpi import kpi_cards
-from dashboard.mapview import INDICATOR_LABELS, INDICATORS, show_map
+from dashboard.mapview import INDICATOR_LABELS, INDICATORS, REFERENCE, show_map
 from dashboard.overview import bigscreen
 from dashboard.overview.brief import make_briefing
 from dashboard.overview.panels import alerts_panel, documents, party_cards, rankings_panel, trend
@@ -47,7 +47,7 @@ def render() -> None:
     map_col, alert_col = st.columns([3, 2], gap="medium")
     with map_col:
         st.markdown(f"**{b.indicator_label}分布**")
-        show_map(ctx, [], indicator, ctx.settings.basemap)
+        show_map(ctx, [REFERENCE], indicator, ctx.settings.basemap)  # the reference layer when any is stored
     with alert_col:
         alerts_panel(ctx, b)
     child = ctx.scope.child_level

@@ -9,7 +9,15 @@ import streamlit as st
 
 from dashboard.context import PageContext
 from dashboard.mapunits import count_units, many_communities
-from dashboard.mapview import INDICATORS, OUTLINE, STATIC_PREFIX, children_frame, drill_down_map, serve_assets
+from dashboard.mapview import (
+    INDICATORS,
+    OUTLINE,
+    STATIC_PREFIX,
+    children_frame,
+    drill_down_map,
+    reference_frames,
+    serve_assets,
+)
 from geo.party import PARTY_RATIOS
 from geo.party_map import compound_coverage
 from geo.scope import DISTRICT
@@ -60,7 +68,7 @@ def party_map(ctx: PageContext, indicator: str | None, basemap: str) -> folium.M
     bounds = (children if children is not None else ctx.layer(OUTLINE[ctx.scope.level])).total_bounds
     m = build_map(bounds, basemap=basemap, asset_mode=streamlit_mode(ctx.settings.asset_mode), prefix=STATIC_PREFIX,
                   settings=ctx.settings)
-    frames = party_frames(ctx)
+    frames = party_frames(ctx) | reference_frames(ctx, bounds)
     options = {"level": ctx.scope.level.value, "units": count_units(ctx), "tolerance_m": view_tolerance_m(bounds)}
     if children is not None:
         fmt, _palette = INDICATORS[indicator]

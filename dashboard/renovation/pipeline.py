@@ -9,7 +9,7 @@ from dashboard.charts import stacked_bars
 from dashboard.context import PageContext, go_to
 from dashboard.foliumview import show_folium
 from dashboard.mapunits import clicked_unit, count_units, outline_table
-from dashboard.mapview import STATIC_PREFIX, serve_assets
+from dashboard.mapview import STATIC_PREFIX, reference_frames, serve_assets
 from dashboard.quick import all_clear
 from dashboard.tables import show_table
 from dashboard.text import md_escape
@@ -23,6 +23,7 @@ from geo.rollup import renovation_pipeline
 from geo.scope import DISTRICT
 from geo.vocab import Level, RenovationStatus, RenovationType
 from layers.assets import streamlit_mode
+from layers.common import view_tolerance_m
 from layers.mapbuild import add_layers, build_map
 
 WALK_M, NEAR_M = 500, 300
@@ -85,9 +86,12 @@ def compounds_map(ctx: PageContext) -> folium.Map:
     grid (sub-district level), single compounds from community level down."""
     outline = outline_table(ctx, OUTLINE[ctx.scope.level])
     frames = {outline: ctx.layer(outline), "compounds": ctx.layer("compounds")}
-    m = build_map(frames[outline].total_bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
+    bounds = frames[outline].total_bounds
+    frames |= reference_frames(ctx, bounds)
+    m = build_map(bounds, asset_mode=streamlit_mode(ctx.settings.asset_mode),
                   prefix=STATIC_PREFIX, settings=ctx.settings)
-    add_layers(m, frames, list(frames), level=ctx.scope.level.value, units=count_units(ctx))
+    add_layers(m, frames, list(frames), level=ctx.scope.level.value, units=count_units(ctx),
+               tolerance_m=view_tolerance_m(bounds))
     return m
 
 
