@@ -28,6 +28,7 @@ from data import reference as ref
 from data.accounts import record_refusal, verify
 from data.faults import database_errors
 from data.ingest import SourceTable, read_source
+from data.ingest.read import bytes_of
 from data.ingest.source import SQLITE_MAGIC, VECTOR_SUFFIXES, fail
 from data.store import read_layer
 from geo import ingest_crs as icrs
@@ -105,21 +106,12 @@ class ReferencePreview:
         return f"{head}{encoding}{crs}{tail}{fixed}"
 
 
-def _file_bytes(source: bytes | str | Path, name: str) -> bytes:
-    if not isinstance(source, str | Path):
-        return bytes(source)
-    try:
-        return Path(source).read_bytes()
-    except OSError as exc:
-        raise fail(f"找不到或无法打开文件“{name}”，请检查文件名和所在文件夹后重试") from exc
-
-
 def vector_layers(source: bytes | str | Path, filename: str | None = None) -> list[str]:
     """The layer names of a GeoPackage (empty for other files); DataValidationError (Chinese) when unreadable."""
     name = filename or Path(str(source)).name
     if Path(name).suffix.lower() != ".gpkg":
         return []
-    data = _file_bytes(source, name)
+    data = bytes_of(source, name)
     if not data.startswith(SQLITE_MAGIC):
         raise fail(f"文件“{name}”不是有效的 GeoPackage（可能已损坏或只是改了扩展名），请在 GIS 软件中重新导出 .gpkg 后再导入")
     with tempfile.TemporaryDirectory() as tmp:

@@ -181,12 +181,7 @@ def require_write_all(account: Account | None, unit_codes, what: str = "数据")
 
 def require_admin(account: Account | None) -> Account:
     """``account`` when it may administer accounts (区级管理员); PermissionDenied otherwise."""
-    require_login(account)
-    if account.role is not Role.DISTRICT:
-        raise PermissionDenied(
-            f"无权管理账号：账号“{account.username}”是{account.role.label}（{account.where}），"
-            f"只有{Role.DISTRICT.label}可以管理账号")
-    return account
+    return require_district(account, "管理账号")
 
 
 def require_district(account: Account | None, what: str) -> Account:

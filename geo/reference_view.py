@@ -26,6 +26,7 @@ import shapely
 
 from geo.crs import metric_crs, require_crs
 from geo.errors import GuloError
+from geo.scope import as_level
 from geo.vocab import Level, ReferenceKind, RoadClass
 
 NAME = "参考图层"
@@ -86,15 +87,6 @@ def read_bounds(bounds, margin: float = 0.6) -> tuple[float, float, float, float
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return cx - side / aspect / 2, cy - side / 2, cx + side / aspect / 2, cy + side / 2
 
-
-def as_level(level: Level | str) -> Level:
-    """A Level from a Level, its English value or its Chinese label (GuloError naming the choices)."""
-    if isinstance(level, Level):
-        return level
-    try:
-        return Level.from_label(str(level))
-    except ValueError as exc:
-        raise GuloError(str(exc)) from exc
 
 
 def pixel_m(tolerance_m: float) -> float:

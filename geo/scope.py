@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from geo.errors import ScopeError
+from geo.errors import GuloError, ScopeError
 from geo.vocab import DISTRICT_CODE, Level
 
 _STREET = re.compile(r"^\d{9}000$")
@@ -91,3 +91,13 @@ class Scope:
 
 
 DISTRICT = Scope()
+
+
+def as_level(level: Level | str) -> Level:
+    """A Level from a Level, its English value or its Chinese label (GuloError naming the choices)."""
+    if isinstance(level, Level):
+        return level
+    try:
+        return Level.from_label(str(level))
+    except ValueError as exc:
+        raise GuloError(str(exc)) from exc

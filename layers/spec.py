@@ -15,6 +15,7 @@ from typing import Any
 import folium
 
 from geo.errors import GuloError
+from geo.scope import as_level
 from geo.settings import Settings
 from geo.vocab import Level
 
@@ -100,15 +101,6 @@ def check_options(options: dict[str, Any]) -> None:
     if unknown:
         raise GuloError(f"未知的图层参数：{'、'.join(unknown)}；可用：{'、'.join(OPTIONS)}")
 
-
-def as_level(level: Level | str) -> Level:
-    """A Level from a Level, its English value or its Chinese label."""
-    if isinstance(level, Level):
-        return level
-    try:
-        return Level.from_label(str(level))
-    except ValueError as exc:
-        raise GuloError(str(exc)) from exc
 
 
 def auto_labels(labels: bool | None, level: Level | str, when: tuple[Level, ...]) -> bool:

@@ -60,3 +60,17 @@ def filled_sample_db(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'app.db'}"
     open_store(Settings.load({"database_url": url}))
     return url
+
+
+def sqlite_copy(source, folder, monkeypatch) -> str:
+    """A private copy of the SQLite database ``source`` (a URL or a path) in ``folder``, made the app's
+    ``DATABASE_URL`` for the test: tests that write (imports, audited exports) leave the shared one alone."""
+    import sqlite3
+    from pathlib import Path
+
+    target = Path(folder) / "app.db"
+    with sqlite3.connect(str(source).removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -36,6 +35,7 @@ from geo.access import (
 from geo.errors import PermissionDenied
 from geo.scope import Scope
 from geo.vocab import Role
+from tests.conftest import sqlite_copy
 
 DONGJIE, NANJIE = "350102004000", "350102005000"
 JUNMEN, DONGJIE_OTHER = "350102004001", "350102004003"  # 军门社区 and another community of 东街街道
@@ -351,12 +351,7 @@ def _account_scope(name: str) -> str:
 @pytest.fixture
 def db_url(filled_sample_db, tmp_path, monkeypatch) -> str:
     """A private copy of the sample database (exports write audit entries)."""
-    target = tmp_path / "copy.db"
-    with sqlite3.connect(filled_sample_db.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
+    return sqlite_copy(filled_sample_db, tmp_path, monkeypatch)
 
 
 def export_audits(url: str) -> pd.DataFrame:

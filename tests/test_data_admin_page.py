@@ -3,7 +3,6 @@ templates, the audit log and account administration. Uploads are injected throug
 from __future__ import annotations
 
 import io
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from geo.errors import AuthenticationError
 from geo.ingest_fields import LAYER_LABELS
 from geo.scope import Scope
 from geo.settings import Settings
+from tests.conftest import sqlite_copy
 from tests.demo_accounts import clear_forced_change
 from tests.ingest_helpers import checksum
 
@@ -56,12 +56,7 @@ def sample_file(tmp_path_factory):
 
 @pytest.fixture
 def db_url(sample_file, tmp_path, monkeypatch) -> str:
-    target = tmp_path / "app.db"
-    with sqlite3.connect(sample_file) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
+    return sqlite_copy(sample_file, tmp_path, monkeypatch)
 
 
 def open_page(view: str, username: str | None = None, upload: tuple[str, bytes] | None = None,

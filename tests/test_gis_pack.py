@@ -40,6 +40,7 @@ from geo.map_classes import DEFAULT_INDICATOR, INDICATORS
 from geo.qgis_style import Category, LayerStyle, Range, Symbol, check_style, rgba, style_qml
 from geo.scope import Scope
 from geo.vocab import DisputeStatus, RenovationStatus, StationKind
+from tests.conftest import sqlite_copy
 from tests.gdal import ogrinfo, run, sql
 
 DONGJIE, JUNMEN, NANJIE = "350102004000", "350102004001", "350102005000"
@@ -82,12 +83,7 @@ def packs(engine, tmp_path_factory) -> dict[tuple[str, str], Path]:
 @pytest.fixture
 def private_url(filled_sample_db, tmp_path, monkeypatch) -> str:
     """A private copy of the sample database (packs with cases write audit entries)."""
-    target = tmp_path / "copy.db"
-    with sqlite3.connect(filled_sample_db.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
+    return sqlite_copy(filled_sample_db, tmp_path, monkeypatch)
 
 
 def count(db: Path, statement: str, *args) -> int:

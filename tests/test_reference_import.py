@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import time
 import zipfile
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from geo.errors import DataValidationError, GuloError, PermissionDenied
 from geo.reference_fields import apply_mapping, clean_text, guess_fields, guess_layer
 from geo.settings import Settings
 from geo.vocab import Role
+from tests.conftest import sqlite_copy
 from tests.demo_accounts import clear_forced_change
 from tests.ingest_helpers import checksum, tiny_store
 
@@ -422,12 +422,7 @@ def sample_file(tmp_path_factory):
 
 @pytest.fixture
 def page_db(sample_file, tmp_path, monkeypatch) -> str:
-    target = tmp_path / "app.db"
-    with sqlite3.connect(sample_file) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
+    return sqlite_copy(sample_file, tmp_path, monkeypatch)
 
 
 def open_view(url: str, username: str | None, upload: tuple[str, bytes] | None = None) -> AppTest:

@@ -46,7 +46,7 @@ def read_source(source: bytes | str | Path, filename: str | None = None, layer: 
     try:
         if suffix == ".shp":
             return read_shp(source, name, encoding, sheet)
-        data = _bytes_of(source, name)
+        data = bytes_of(source, name)
         _check_not_empty(data, name)
         return _read_bytes(data, name, suffix, layer, encoding, sheet)
     except UnicodeError as exc:
@@ -74,7 +74,8 @@ def _read_bytes(data: bytes, name: str, suffix: str, layer: str | None, encoding
     return read_vector(data, name, encoding, sheet)
 
 
-def _bytes_of(source: bytes | str | Path, name: str) -> bytes:
+def bytes_of(source: bytes | str | Path, name: str) -> bytes:
+    """The bytes of an upload, or of the file at a path (DataValidationError in Chinese when it cannot be read)."""
     if not isinstance(source, str | Path):
         return bytes(source)
     try:
