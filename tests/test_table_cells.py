@@ -188,3 +188,16 @@ def test_the_planners_size_table_writes_counts_with_thousands_separators(sample_
     assert any(n >= 1000 for n in households) and any("," in t for t in sizes["户数"])  # 「9,687」, not 「9687」
     shown = {m.label: m.value for m in at.metric}
     assert sum(households) == int(shown["受益户数"].replace(",", ""))
+
+
+def test_the_disputes_ranking_writes_counts_with_thousands_separators(sample_db, monkeypatch):
+    """The 每千户纠纷数排名 shows 户数 「54,961」 (it showed 「54961」) and the rate with two decimals."""
+    import json
+
+    at = open_page(sample_db, monkeypatch, "disputes", None, None, False, "")
+    ranking = next(d for d in at.dataframe if "每千户件数" in d.value.columns)
+    assert (ranking.value["户数"] >= 1000).any()
+    config = json.loads(ranking.proto.columns)
+    assert config["户数"]["type_config"]["format"] == "localized"
+    assert config["受理件数"]["type_config"]["format"] == "localized"
+    assert config["每千户件数"]["type_config"]["format"] == "%.2f"

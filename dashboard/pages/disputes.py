@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard.charts import stacked_bars
 from dashboard.context import PageContext, engine, setup_page
 from dashboard.foliumview import show_folium
-from dashboard.kpi import metric
+from dashboard.kpi import COUNT_FORMAT, metric
 from dashboard.mapunits import count_units
 from dashboard.mapview import STATIC_PREFIX, reference_frames, serve_assets
 from dashboard.nav import pages
@@ -208,7 +208,9 @@ def render() -> None:
         shown = pd.DataFrame({"名称": f.rank[key].map(ctx.units.names), "受理件数": f.rank["cases"],
                               "户数": f.rank["households"], "每千户件数": f.rank["per_1000"].round(2),
                               "名次": f.rank["rank"]})
-        show_table(shown, "所选范围内没有可排名的单元。", hide_index=True, width="stretch", height=240)
+        counts = {c: st.column_config.NumberColumn(format=COUNT_FORMAT) for c in ("受理件数", "户数")}
+        show_table(shown, "所选范围内没有可排名的单元。", hide_index=True, width="stretch", height=240,
+                   column_config={**counts, "每千户件数": st.column_config.NumberColumn(format="%.2f")})
     repeats = _repeats(ctx, f.repeats, details)  # without details only their number is shown
     if details:
         _case_list(ctx, f.in_period, repeats)
