@@ -60,15 +60,16 @@ def db_url(sample_file, tmp_path, monkeypatch) -> str:
 
 
 def open_page(view: str, username: str | None = None, upload: tuple[str, bytes] | None = None,
-              url: str | None = None) -> AppTest:
-    """The page showing ``view``, logged in as ``username`` (None: logged out), with ``upload`` injected."""
+              url: str | None = None, upload_key: str = UPLOAD_KEY) -> AppTest:
+    """The page showing ``view``, logged in as ``username`` (None: logged out), with ``upload`` injected under
+    ``upload_key`` (the import view's; the 参考图层 view has its own)."""
     at = AppTest.from_function(_data_admin_page, default_timeout=120)
     at.session_state["da_view"] = view
     if username:
         at.session_state["auth_account"] = get_account(engine_for(url), username)
         at.session_state["auth_login_at"] = datetime.now(UTC)
     if upload:
-        at.session_state[UPLOAD_KEY] = upload
+        at.session_state[upload_key] = upload
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at

@@ -9,7 +9,6 @@ import io
 import json
 import time
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,6 +41,7 @@ from geo.vocab import Role
 from tests.conftest import sqlite_copy
 from tests.demo_accounts import clear_forced_change
 from tests.ingest_helpers import checksum, tiny_store
+from tests.test_data_admin_page import open_page
 
 OPERATOR = system_operator("测试")
 ROAD_NAMES = ["鼓屏路", "八一七北路", "东街", "杨桥东路", "湖东路", "五四路", "乌山路", "白马北路"]
@@ -404,12 +404,6 @@ def test_a_coordinate_system_choice_that_names_none_exits_two(cli_db, tmp_path, 
 # ---------------------------------------------------------------- the 数据管理 view (AppTest, sample district)
 
 
-def _page():
-    from dashboard.pages import data_admin
-
-    data_admin.render()
-
-
 @pytest.fixture(scope="module")
 def sample_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("ref") / "sample.db"
@@ -428,16 +422,7 @@ def page_db(sample_file, tmp_path, monkeypatch) -> str:
 def open_view(url: str, username: str | None, upload: tuple[str, bytes] | None = None) -> AppTest:
     from dashboard.data_admin.reference_view import UPLOAD_KEY
 
-    at = AppTest.from_function(_page, default_timeout=120)
-    at.session_state["da_view"] = "参考图层"
-    if username:
-        at.session_state["auth_account"] = accounts.get_account(engine_for(url), username)
-        at.session_state["auth_login_at"] = datetime.now(UTC)
-    if upload:
-        at.session_state[UPLOAD_KEY] = upload
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_page("参考图层", username, upload, url, upload_key=UPLOAD_KEY)
 
 
 def sample_roads(url: str) -> bytes:

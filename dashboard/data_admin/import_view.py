@@ -37,14 +37,20 @@ AUTO_CRS = ""
 MAP_HEIGHT = 480
 
 
-def _uploaded() -> tuple[str, bytes] | None:
-    """(file name, bytes) of the uploaded file, or of an injected one."""
-    file = st.file_uploader("选择文件（GeoJSON、GeoPackage、Shapefile 压缩包 .zip、CSV、Excel）", type=FILE_TYPES,
-                            key="imp_file", help=f"点击“选择文件”或把文件拖放到框内；单个文件不超过 "
-                            f"{st.get_option('server.maxUploadSize')}MB。先预览核对，确认后才写入数据库。")
+def uploaded(label: str, types, key: str, help_text: str, injected: str) -> tuple[str, bytes] | None:
+    """(file name, bytes) of the file chosen in an uploader (``label``, ``types``, widget ``key``), or of one a
+    test injected into ``st.session_state[injected]``."""
+    file = st.file_uploader(label, type=types, key=key, help=help_text)
     if file is not None:
         return file.name, file.getvalue()
-    return st.session_state.get(UPLOAD_KEY)
+    return st.session_state.get(injected)
+
+
+def _uploaded() -> tuple[str, bytes] | None:
+    """(file name, bytes) of the uploaded file, or of an injected one."""
+    return uploaded("选择文件（GeoJSON、GeoPackage、Shapefile 压缩包 .zip、CSV、Excel）", FILE_TYPES, "imp_file",
+                    f"点击“选择文件”或把文件拖放到框内；单个文件不超过 {st.get_option('server.maxUploadSize')}MB。"
+                    "先预览核对，确认后才写入数据库。", UPLOAD_KEY)
 
 
 def _sheets(data: bytes, filename: str) -> list[str]:

@@ -17,6 +17,7 @@ import shapely
 import streamlit as st
 
 from dashboard.context import PageContext, engine
+from dashboard.data_admin.import_view import uploaded
 from dashboard.tables import show_table
 from dashboard.text import md_escape
 from data.audit_query import beijing_text
@@ -113,13 +114,10 @@ def head_table(preview: ReferencePreview, rows: int = PREVIEW_ROWS) -> pd.DataFr
 
 
 def _uploaded() -> tuple[str, bytes] | None:
-    file = st.file_uploader("选择 GIS 文件（GeoPackage .gpkg、Shapefile 压缩包 .zip、GeoJSON）", type=FILE_TYPES,
-                            key=f"ref_file_{st.session_state.get(ROUND_KEY, 0)}",
-                            help="Shapefile 请把 .shp、.shx、.dbf、.prj（如有）一起压缩成 .zip；"
-                                 "先预览核对，按「替换」后才写入数据库。")
-    if file is not None:
-        return file.name, file.getvalue()
-    return st.session_state.get(UPLOAD_KEY)
+    return uploaded("选择 GIS 文件（GeoPackage .gpkg、Shapefile 压缩包 .zip、GeoJSON）", FILE_TYPES,
+                    f"ref_file_{st.session_state.get(ROUND_KEY, 0)}",
+                    "Shapefile 请把 .shp、.shx、.dbf、.prj（如有）一起压缩成 .zip；先预览核对，按「替换」后才写入数据库。",
+                    UPLOAD_KEY)
 
 
 def _layers(data: bytes, filename: str) -> list[str]:
