@@ -3,10 +3,11 @@
 Streamlit draws a few texts in English in the browser: the file uploader's 「Upload」 button, its
 「200MB per file」 line and 「Drag and drop a file here」 while dragging; the 「Connection error」 dialog with
 「Streamlit server is not responding. Are you connected to the internet?」 while the server restarts; the
-「Connecting」 / 「Error」 badge in the header. :func:`chinese_frontend` injects one script (once per browser
-tab: it guards itself) that watches the page and rewrites exactly those text nodes — matched whole, and
-only inside those widgets — so the app's own text and data are never touched. It keeps running while the
-server is away, which is when the connection dialog appears.
+「Connecting」 / 「Error」 badge in the header; 「Failed to generate file for download」 under a download button whose
+file could not be made when clicked (an export while the database is down: the reason goes to the server log).
+:func:`chinese_frontend` injects one script (once per browser tab: it guards itself) that watches the page and
+rewrites exactly those text nodes — matched whole, and only inside those widgets — so the app's own text and data
+are never touched. It keeps running while the server is away, which is when the connection dialog appears.
 
 The app sets the rest itself: uploader labels and ``help`` in Chinese, empty tables as words
 (``dashboard.tables``).
@@ -35,6 +36,8 @@ EXACT = {
     "Connecting to Streamlit server": "正在连接服务器",
     "Unable to connect to Streamlit server": "无法连接服务器",
     "Stop": "停止",
+    "Failed to generate file for download":
+        "文件生成失败（可能是数据库暂时不可用），未下载任何文件。请稍后再试，如仍失败请联系系统管理员。",
 }
 """Streamlit frontend text (whole, trimmed) -> what a user reads; "" hides the element that holds it."""
 PATTERNS = (
@@ -46,7 +49,7 @@ PATTERNS = (
 WHERE = ", ".join((
     "[data-testid='stFileUploader']", "[data-testid='stDialog']", "[role='dialog']",
     "[data-testid='stConnectionStatus']", "[data-testid='stStatusWidget']", "[role='tooltip']",
-    "[data-baseweb='tooltip']",
+    "[data-baseweb='tooltip']", "[data-testid='stDownloadButton']",
 ))
 """The only places rewritten: Streamlit's widgets, never the app's own elements."""
 

@@ -184,3 +184,56 @@ def test_the_connection_lost_dialog_reads_chinese(tmp_path):
                 page.set_viewport_size({"width": width, "height": height})
                 page.wait_for_timeout(500)
                 page.screenshot(path=str(Path(screenshot(page, "x.png")).with_name(f"i19_H2_connection_lost_{width}.png")))
+
+
+def _refuse_connections(db_url: str) -> None:
+    """The PostgreSQL database of ``db_url`` stops taking connections and loses the ones it has (a stopped database)."""
+    from sqlalchemy import create_engine, text
+
+    name = db_url.rsplit("/", 1)[1]
+    admin = create_engine(db_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+    admin.dispose()
+
+
+def _allow_connections(db_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(db_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{db_url.rsplit("/", 1)[1]}" ALLOW_CONNECTIONS true'))
+    admin.dispose()
+
+
+def test_a_download_that_fails_reads_chinese(tmp_path, postgis_url):
+    """The database stops between showing the 导出 view and clicking its download: Streamlit's own 「Failed to
+    generate file for download」 under the button must read as a Chinese sentence saying nothing was downloaded."""
+    from tests.browser import chromium_missing
+    from tests.conftest import skip_or_fail
+
+    why = chromium_missing()
+    if why:
+        skip_or_fail(why, "REQUIRE_BROWSER")
+    with app_server(postgis_url, Path(tmp_path)) as (base, _pid), browser_page(1366, 768) as (page, _):
+        try:
+            page.goto(f"{base}/data", wait_until="domcontentloaded")
+            page.get_by_text("导出", exact=True).first.wait_for(timeout=240_000)
+            page.get_by_text("导出", exact=True).first.click()
+            button = page.locator("[data-testid='stDownloadButton']").first
+            button.wait_for(timeout=60_000)
+            wait_idle(page)
+            _refuse_connections(postgis_url)
+            button.locator("button").click()
+            error = button.locator("[data-testid='stDownloadButtonError']")
+            error.wait_for(timeout=120_000)
+            text, deadline = "", time.monotonic() + 10
+            while "文件生成失败" not in text and time.monotonic() < deadline:  # the script rewrites it at once
+                text = next(iter(error.all_inner_texts()), text)
+                time.sleep(0.2)
+            assert "文件生成失败" in text and "未下载任何文件" in text, text
+            assert english_words(text) == [], text
+            screenshot(page, "download_failed_1366.png")
+        finally:
+            _allow_connections(postgis_url)  # so the fixture can drop it
